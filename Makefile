@@ -1,0 +1,54 @@
+# Rally: `make run` serves the app on SQLite with the demo campaign; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+# Debian packages WeasyPrint needs (Pango, HarfBuzz) and fonts with Arabic glyphs.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test system-packages migrate load-campaigns worker translations lint bench clean
+
+run: $(VENV)/.installed system-packages migrate load-campaigns
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: $(VENV)/.installed system-packages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+migrate: $(VENV)/.installed
+	$(BIN)/flask db upgrade
+
+load-campaigns: $(VENV)/.installed
+	$(BIN)/flask campaigns load
+
+worker: $(VENV)/.installed
+	$(BIN)/flask outbox worker
+
+# Re-extract translatable strings after changing templates or code, then translate the .po.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F app/translations/babel.cfg -k lazy_gettext -k _l -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d app/translations
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check app tests bench
+
+bench: $(VENV)/.installed system-packages
+	$(BIN)/python bench/sign.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

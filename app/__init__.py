@@ -1,0 +1,89 @@
+"""Rally: the application factory wires configuration, extensions, blueprints, CLI and errors."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import build_config, load_secret_key, normalise_database_url
+from app.extensions import babel, csrf, db, limiter, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    """Build the app; `config_overrides` wins over the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    configure(app, config_overrides or {})
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_errors(app)
+    return app
+
+
+def configure(app: Flask, overrides: dict) -> None:
+    app.config.update(build_config(app.instance_path))
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(
+            app.instance_path, app.config["RALLY_ENV"] == "production"
+        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_COUNT"]:
+        # Trust exactly as many X-Forwarded-For hops as there are proxies in front of us.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=app.config["PROXY_COUNT"],
+            x_proto=app.config["PROXY_COUNT"],
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    from app.core import database, headers, i18n, input_guard, mail  # noqa: F401 - engine hooks
+    # Every model must be imported so Alembic and create_all see the whole schema.
+    from app.campaigns import models as _campaign_models  # noqa: F401
+    from app.core import audit  # noqa: F401
+    from app.signatures import models as _signature_models  # noqa: F401
+
+    # First, so it reads the raw body before CSRFProtect parses the form.
+    input_guard.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+    headers.init_app(app)
+    mail.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.campaigns.views import bp as campaigns_bp
+    from app.signatures.views import bp as signatures_bp
+
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(signatures_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register_cli as attach
+
+    attach(app)
+
+
+def register_errors(app: Flask) -> None:
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)

@@ -1,0 +1,1 @@
+"""Campaigns: content loaded from campaign folders, public pages, maintained counts."""

@@ -1,0 +1,92 @@
+"""Campaign, its per-language texts, and the sharded confirmed-signature counter."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.database import UTCDateTime, utcnow
+from app.extensions import db
+
+DRAFT = "draft"
+OPEN = "open"
+CLOSED = "closed"
+STATUSES = (DRAFT, OPEN, CLOSED)
+
+SIGN_FORM_FIELDS = ("name", "email", "postcode", "country")
+
+
+class Campaign(db.Model):
+    """A petition: who it asks, its goal and deadline, and which form fields are required."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=DRAFT)
+    goal: Mapped[int] = mapped_column(Integer, nullable=False)
+    deadline = mapped_column(UTCDateTime)
+    default_language: Mapped[str] = mapped_column(String(12), nullable=False)
+    required_fields: Mapped[list] = mapped_column(JSON, nullable=False)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    translations: Mapped[list["CampaignTranslation"]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignTranslation.id"
+    )
+
+    def accepts_signatures(self, now: datetime) -> bool:
+        """Open, and the deadline (if any) has not passed."""
+        return self.status == OPEN and (self.deadline is None or now < self.deadline)
+
+    def accepts_confirmations(self, now: datetime, grace) -> bool:
+        """Signatures made in time may still be confirmed for a grace period after the deadline."""
+        return self.status == OPEN and (self.deadline is None or now < self.deadline + grace)
+
+    def translation(self, language: str) -> "CampaignTranslation":
+        """The text in `language`, else in the campaign's default language."""
+        by_language = {t.language: t for t in self.translations}
+        return by_language.get(language) or by_language[self.default_language]
+
+    @property
+    def languages(self) -> list[str]:
+        return [t.language for t in self.translations]
+
+
+class CampaignTranslation(db.Model):
+    """Title, summary, petition text and target in one language."""
+
+    __tablename__ = "campaign_translations"
+    __table_args__ = (UniqueConstraint("campaign_id", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    )
+    language: Mapped[str] = mapped_column(String(12), nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    body_markdown: Mapped[str] = mapped_column(Text, nullable=False)
+    # Rendered and sanitised once, at load time, so a page view does no Markdown work.
+    body_html: Mapped[str] = mapped_column(Text, nullable=False)
+    target_name: Mapped[str] = mapped_column(String(300), nullable=False)
+    target_role: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    target_institution: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="translations")
+
+
+class CampaignCountShard(db.Model):
+    """One of a few counters whose sum is the confirmed count.
+
+    Each confirmation bumps a random shard, so concurrent confirmations on PostgreSQL
+    rarely wait on the same row lock; readers sum a handful of rows instead of COUNT(*).
+    """
+
+    __tablename__ = "campaign_count_shards"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

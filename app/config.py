@@ -1,0 +1,98 @@
+"""Settings read from environment variables, with defaults that run on SQLite."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Make the plain `postgresql://` (or `postgres://`) URLs hosts hand out use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_secret_key(instance_path: str, production: bool) -> str:
+    """Return SECRET_KEY from the environment; in development, a key kept in the instance folder."""
+    key = os.environ.get("SECRET_KEY", "")
+    if key:
+        if production and len(key) < 32:
+            raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
+        return key
+    if production:
+        raise RuntimeError(
+            "SECRET_KEY is not set. Production mode (RALLY_ENV=production) refuses to start "
+            "without one: generate it with `python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    path = Path(instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Kept on disk so sessions and emailed links survive a restart of the dev server.
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_config(instance_path: str) -> dict:
+    """Collect every setting from the environment into one dict for app.config."""
+    env = os.environ
+    production = env.get("RALLY_ENV", "development") == "production"
+    default_db = "sqlite:///" + str(Path(instance_path) / "rally.sqlite3")
+    smtp_host = env.get("SMTP_HOST", "")
+    return {
+        "RALLY_ENV": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "CAMPAIGNS_PATH": env.get("CAMPAIGNS_PATH", ""),
+        # Mail
+        "MAIL_FROM": env.get("MAIL_FROM", "Rally <no-reply@localhost>"),
+        "SMTP_HOST": smtp_host,
+        "SMTP_PORT": _int("SMTP_PORT", 587 if smtp_host else 25),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS"), default=False),
+        "SMTP_SSL": _bool(env.get("SMTP_SSL"), default=False),
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
+        "OUTBOX_SEND_AFTER_REQUEST": _bool(env.get("OUTBOX_SEND_AFTER_REQUEST"), default=True),
+        "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", 30),
+        "OUTBOX_LEASE_SECONDS": _int("OUTBOX_LEASE_SECONDS", 120),
+        # Signatures
+        "CONFIRMATION_MAX_AGE": timedelta(seconds=_int("CONFIRMATION_MAX_AGE", 7 * 24 * 3600)),
+        "CONFIRMATION_GRACE": timedelta(seconds=_int("CONFIRMATION_GRACE", 24 * 3600)),
+        "RESEND_INTERVAL": timedelta(seconds=_int("RESEND_INTERVAL", 60)),
+        "MAX_EMAILS_PER_SIGNATURE": _int("MAX_EMAILS_PER_SIGNATURE", 5),
+        "COUNT_SHARDS": _int("COUNT_SHARDS", 8),
+        "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "2")),
+        # HTTP
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), default=production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Large enough that an oversized field reaches the form and gets a message next to it.
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": _int("WTF_CSRF_TIME_LIMIT", 12 * 3600),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_SIGN": env.get("RATELIMIT_SIGN", "20 per minute; 200 per day"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        # i18n
+        "LANGUAGES": ("en", "ar"),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

@@ -1,0 +1,108 @@
+"""Language choice (?lang=, remembered cookie, Accept-Language), text direction and catalogues."""
+
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, g, request
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def preferred_language(available, default: str) -> str:
+    """Pick from `available`: ?lang= first, then the remembered choice, then Accept-Language."""
+    available = list(available)
+    for candidate in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if candidate in available:
+            return candidate
+    return request.accept_languages.best_match(available) or default
+
+
+def select_locale() -> str:
+    """Flask-Babel locale selector: the interface language for this request."""
+    config = current_app.config
+    return preferred_language(config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"])
+
+
+def text_direction(language: str) -> str:
+    """'rtl' for right-to-left languages such as Arabic, otherwise 'ltr'."""
+    try:
+        return Locale.parse(language).text_direction
+    except (UnknownLocaleError, ValueError):
+        return "ltr"
+
+
+def language_name(language: str) -> str:
+    """The language's own name for itself (العربية, English), for the language switcher."""
+    try:
+        return Locale.parse(language).get_display_name(language).capitalize()
+    except (UnknownLocaleError, ValueError):
+        return language
+
+
+def is_known_language(code: str) -> bool:
+    """True when Babel knows the language code."""
+    try:
+        Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
+def remember_language(response):
+    """Keep an explicit ?lang= choice in a cookie so later pages use it."""
+    chosen = request.args.get("lang")
+    if chosen and chosen != request.cookies.get(LANGUAGE_COOKIE) and len(chosen) <= 12 and (
+        is_known_language(chosen)
+    ):
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            chosen,
+            max_age=LANGUAGE_COOKIE_MAX_AGE,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        response.vary.add("Cookie")
+    return response
+
+
+def compile_catalogues(translations_dir: Path) -> None:
+    """Compile each messages.po into messages.mo when the .mo is missing or older."""
+    for po_path in translations_dir.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        try:
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+        except OSError:
+            # A read-only install keeps whatever .mo it shipped with.
+            continue
+
+
+def init_app(app: Flask) -> None:
+    """Compile catalogues, expose i18n helpers to templates and remember language choices."""
+    from flask_babel import format_date, format_number
+
+    compile_catalogues(Path(app.root_path) / "translations")
+    app.after_request(remember_language)
+    app.jinja_env.filters["format_count"] = format_number
+    app.jinja_env.filters["format_date_long"] = lambda value: format_date(value, "long")
+
+    @app.context_processor
+    def i18n_context():
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        g.setdefault("interface_language", locale)
+        return {
+            "interface_language": locale,
+            "interface_direction": text_direction(locale),
+            "text_direction": text_direction,
+            "language_name": language_name,
+        }

@@ -1,0 +1,254 @@
+"""The outbox: emails stored in the sender's transaction and delivered over SMTP with retries."""
+
+import logging
+import random
+import smtplib
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from flask import Flask, current_app
+from sqlalchemy import Integer, String, Text, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import UTCDateTime, utcnow
+from app.extensions import db
+
+log = logging.getLogger("rally.mail")
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+
+
+class OutboxEmail(db.Model):
+    """An email waiting to go out, going out, sent, or failed for good."""
+
+    __tablename__ = "outbox_emails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    to_address: Mapped[str] = mapped_column(String(320), nullable=False)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    body_text: Mapped[str] = mapped_column(Text, nullable=False)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # When the row is next due; while SENDING it is the end of the sender's lease, so a
+    # row whose sender died becomes due again by itself.
+    next_attempt_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = mapped_column(UTCDateTime)
+
+
+class TemporaryFailure(Exception):
+    """The message may go through later (connection refused, timeout, 4xx)."""
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (5xx); retrying would not help."""
+
+
+def queue_email(to_address: str, subject: str, body_text: str, body_html: str | None = None):
+    """Add an email to the current transaction; it is delivered only if that commits."""
+    domain = to_address.rpartition("@")[2] or "localhost"
+    sender_domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or domain
+    email = OutboxEmail(
+        message_id=make_msgid(domain=sender_domain),
+        to_address=to_address,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        status=QUEUED,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(email)
+    db.session.info["outbox_queued"] = True
+    return email
+
+
+def build_message(email: OutboxEmail, mail_from: str) -> EmailMessage:
+    """The MIME message for an outbox row: text, plus an HTML alternative when there is one."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Message-ID"] = email.message_id
+    message["Date"] = format_datetime(email.created_at)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email.body_text)
+    if email.body_html:
+        message.add_alternative(email.body_html, subtype="html")
+    return message
+
+
+class SmtpTransport:
+    """Deliver over SMTP and sort failures into temporary and permanent ones."""
+
+    def __init__(self, config):
+        self.host = config["SMTP_HOST"]
+        self.port = config["SMTP_PORT"]
+        self.username = config["SMTP_USERNAME"]
+        self.password = config["SMTP_PASSWORD"]
+        self.starttls = config["SMTP_STARTTLS"]
+        self.use_ssl = config["SMTP_SSL"]
+        self.timeout = config["SMTP_TIMEOUT"]
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+            with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            raise _classify(min(codes), str(error.recipients)) from error
+        except smtplib.SMTPAuthenticationError as error:
+            # A configuration problem, not the message's: keep it queued until it is fixed.
+            raise TemporaryFailure(f"authentication failed: {error.smtp_code}") from error
+        except smtplib.SMTPResponseException as error:
+            raise _classify(error.smtp_code, _decode(error.smtp_error)) from error
+        except (smtplib.SMTPException, OSError, socket.timeout) as error:
+            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+
+
+def _decode(raw) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _classify(code: int, text: str) -> Exception:
+    if 500 <= code < 600:
+        return PermanentFailure(f"{code} {text}")
+    return TemporaryFailure(f"{code} {text}")
+
+
+class ConsoleTransport:
+    """With no SMTP server configured, print emails to the log (they stay in the outbox)."""
+
+    def send(self, message: EmailMessage) -> None:
+        body = message.get_body(preferencelist=("plain",))
+        log.warning(
+            "Email (no SMTP_HOST set, not sent):\nTo: %s\nSubject: %s\n\n%s",
+            message["To"],
+            message["Subject"],
+            body.get_content() if body else "",
+        )
+
+
+def transport_for(config):
+    """The transport the configuration asks for."""
+    return SmtpTransport(config) if config["SMTP_HOST"] else ConsoleTransport()
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did."""
+
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def claim_due_emails(now: datetime, limit: int) -> list[OutboxEmail]:
+    """Take a lease on up to `limit` due rows; parallel senders skip rows another holds."""
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    rows = (
+        db.session.execute(
+            select(OutboxEmail)
+            .where(
+                or_(OutboxEmail.status == QUEUED, OutboxEmail.status == SENDING),
+                OutboxEmail.next_attempt_at <= now,
+            )
+            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        row.status = SENDING
+        row.next_attempt_at = now + lease
+    db.session.commit()
+    return rows
+
+
+def backoff_delay(attempts: int, base_seconds: int) -> timedelta:
+    """Exponential backoff with jitter: base, 2×base, 4×base ... capped at six hours."""
+    seconds = min(base_seconds * 2 ** (attempts - 1), 6 * 3600)
+    return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
+
+
+def send_due_emails(now: datetime | None = None, limit: int = 100, transport=None):
+    """Deliver the emails that are due; each outcome is committed on its own."""
+    config = current_app.config
+    transport = transport or transport_for(config)
+    report = DeliveryReport()
+    for email in claim_due_emails(now or utcnow(), limit):
+        try:
+            transport.send(build_message(email, config["MAIL_FROM"]))
+        except PermanentFailure as error:
+            email.attempts += 1
+            email.status = FAILED
+            email.last_error = str(error)[:2000]
+            report.failed.append(email.id)
+        except TemporaryFailure as error:
+            email.attempts += 1
+            email.last_error = str(error)[:2000]
+            if email.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+                email.status = FAILED
+                report.failed.append(email.id)
+            else:
+                email.status = QUEUED
+                email.next_attempt_at = utcnow() + backoff_delay(
+                    email.attempts, config["OUTBOX_BACKOFF_SECONDS"]
+                )
+                report.retrying.append(email.id)
+        else:
+            email.attempts += 1
+            email.status = SENT
+            email.sent_at = utcnow()
+            email.last_error = None
+            report.sent.append(email.id)
+        db.session.commit()
+    return report
+
+
+def run_worker(interval: float = 2.0, max_passes: int | None = None) -> None:
+    """Deliver due emails in a loop, sleeping when there is nothing to send."""
+    passes = 0
+    while max_passes is None or passes < max_passes:
+        report = send_due_emails()
+        passes += 1
+        if not (report.sent or report.retrying or report.failed):
+            time.sleep(interval)
+
+
+def init_app(app: Flask) -> None:
+    """In the default setup, deliver what a request queued once its response has gone out."""
+
+    @app.after_request
+    def deliver_after_response(response):
+        if not db.session.info.pop("outbox_queued", False):
+            return response
+        if app.config["OUTBOX_SEND_AFTER_REQUEST"]:
+            response.call_on_close(lambda: _deliver_in_background_context(app))
+        return response
+
+
+def _deliver_in_background_context(app: Flask) -> None:
+    with app.app_context():
+        try:
+            send_due_emails(limit=20)
+        except Exception:  # noqa: BLE001 - the outbox keeps the email; a worker retries it
+            log.exception("Delivering after the response failed; the email stays queued")
+            db.session.rollback()

@@ -1,0 +1,1 @@
+"""Signatures: signing, email confirmation, one signature per person per campaign."""

@@ -1,0 +1,126 @@
+"""The sign form and the resend-confirmation form."""
+
+import unicodedata
+from functools import lru_cache
+
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import Length, StopValidation, ValidationError
+
+# Babel lists groupings (EU, UN, "Unknown region") among territories; these are not countries.
+NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
+NAME_MAX = 200
+POSTCODE_MAX = 30
+EMAIL_MAX = 254
+
+
+@lru_cache(maxsize=16)
+def country_choices(language: str) -> tuple[tuple[str, str], ...]:
+    """ISO 3166 countries named in `language`, sorted by name."""
+    territories = Locale.parse(language).territories
+    countries = [
+        (code, name)
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    ]
+    return tuple(sorted(countries, key=lambda item: item[1].casefold()))
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def readable_text(form, field):
+    """Refuse control characters and bytes that were not valid UTF-8 (decoded as U+FFFD)."""
+    value = field.data or ""
+    if "\ufffd" in value or any(unicodedata.category(ch) in {"Cc", "Cs", "Co"} for ch in value):
+        raise StopValidation(_l("This contains characters we cannot read. Please retype it."))
+
+
+def required_when_asked(message):
+    """Required when the campaign lists the field under [form] required."""
+
+    def check(form, field):
+        if field.name in form.required_fields and not field.data:
+            raise StopValidation(message)
+
+    return check
+
+
+def email_address(form, field):
+    """A syntactically valid address; no DNS lookups, so signing never waits on the network."""
+    try:
+        result = validate_email(field.data, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(_l("Enter a valid email address, like name@example.com.")) from error
+    field.data = result.normalized
+
+
+class SignForm(FlaskForm):
+    """Name, email, locality, country and the two opt-ins."""
+
+    name = StringField(
+        _l("Full name"),
+        filters=[strip],
+        validators=[
+            required_when_asked(_l("Enter your name.")),
+            Length(max=NAME_MAX, message=_l("Use at most %(max)d characters.")),
+            readable_text,
+        ],
+    )
+    email = StringField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[
+            required_when_asked(_l("Enter your email address.")),
+            Length(max=EMAIL_MAX, message=_l("Use at most %(max)d characters.")),
+            readable_text,
+            email_address,
+        ],
+    )
+    postcode = StringField(
+        _l("Postcode or town"),
+        filters=[strip],
+        validators=[
+            required_when_asked(_l("Enter your postcode or town.")),
+            Length(max=POSTCODE_MAX, message=_l("Use at most %(max)d characters.")),
+            readable_text,
+        ],
+    )
+    country = SelectField(
+        _l("Country"),
+        validators=[required_when_asked(_l("Choose your country."))],
+        validate_choice=False,
+    )
+    public = BooleanField(_l("Show my name and town on this page"))
+    contact_consent = BooleanField(_l("The organisers may email me about this campaign"))
+
+    def __init__(self, *args, required_fields=("name", "email"), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.required_fields = set(required_fields) | {"name", "email"}
+        language = str(get_locale() or "en")
+        self.country.choices = [("", _l("Choose your country"))] + list(country_choices(language))
+
+    def validate_country(self, field):
+        if field.data and field.data not in dict(country_choices("en")):
+            raise ValidationError(_l("Choose a country from the list."))
+
+
+class ResendForm(FlaskForm):
+    """Ask for a fresh confirmation email; the address must be typed again."""
+
+    email = StringField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[
+            required_when_asked(_l("Enter your email address.")),
+            Length(max=EMAIL_MAX, message=_l("Use at most %(max)d characters.")),
+            readable_text,
+            email_address,
+        ],
+    )
+    required_fields = {"email"}

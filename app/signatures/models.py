@@ -1,0 +1,47 @@
+"""A supporter's signature on one campaign, and its states."""
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import UTCDateTime, utcnow
+from app.extensions import db
+
+PENDING = "pending"  # waiting for the supporter to click the emailed link
+CONFIRMED = "confirmed"  # counted
+HELD = "held"  # set aside for review by fraud rules; never counted until released
+INVALIDATED = "invalidated"  # removed by an organiser; never counted
+STATES = (PENDING, CONFIRMED, HELD, INVALIDATED)
+
+
+class Signature(db.Model):
+    """One person's signature on one campaign; only CONFIRMED ones count."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (
+        # One signature per person per campaign, enforced by the database itself.
+        UniqueConstraint("campaign_id", "email_normalised"),
+        Index("ix_signatures_recent", "campaign_id", "state", "confirmed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="RESTRICT"), nullable=False
+    )
+    state: Mapped[str] = mapped_column(String(12), nullable=False, default=PENDING)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # As typed (trimmed), for sending; the normalised form only identifies the person.
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    email_normalised: Mapped[str] = mapped_column(String(254), nullable=False)
+    postcode: Mapped[str] = mapped_column(String(30), nullable=False, default="")
+    country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
+    public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    contact_consent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    language: Mapped[str] = mapped_column(String(12), nullable=False, default="en")
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    # Random value bound into the emailed token; cleared once confirmed so the link works once.
+    token_nonce: Mapped[str | None] = mapped_column(String(32))
+    emails_sent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_emailed_at = mapped_column(UTCDateTime)
+    email_verified_at = mapped_column(UTCDateTime)
+    confirmed_at = mapped_column(UTCDateTime)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,0 +1,259 @@
+"""Signing and confirming: one signature per person, counted once, after a human click."""
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.campaigns.models import Campaign
+from app.campaigns.services import add_to_confirmed_count, page_cache
+from app.core.audit import record_event
+from app.core.database import utcnow
+from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
+from app.extensions import db
+from app.signatures.emails import queue_already_signed_email, queue_confirmation_email
+from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
+
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+
+
+class CampaignNotAccepting(Exception):
+    """The campaign is closed, or its deadline has passed."""
+
+
+def normalise_email(address: str) -> str:
+    """The identity of an address: lowercased; for Gmail also without dots and +tags."""
+    local, _, domain = address.strip().rpartition("@")
+    local, domain = local.lower(), domain.lower().rstrip(".")
+    if domain in GMAIL_DOMAINS:
+        local = local.split("+", 1)[0].replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+@dataclass(frozen=True)
+class SignatureDetails:
+    """What the supporter typed into the sign form."""
+
+    name: str
+    email: str
+    postcode: str = ""
+    country: str = ""
+    public: bool = False
+    contact_consent: bool = False
+
+
+def confirmation_token(signature: Signature) -> str:
+    """The emailed token: bound to this signature's id and its current nonce."""
+    return make_token(CONFIRM_SIGNATURE, {"s": signature.id, "n": signature.token_nonce})
+
+
+def sign_campaign(
+    campaign: Campaign,
+    details: SignatureDetails,
+    language: str,
+    ip_address: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record a pending signature and queue its confirmation email, in one transaction.
+
+    Signing again with the same (normalised) address stores nothing new: a pending
+    signature gets its confirmation again, a confirmed one an "already signed" note,
+    each at most once per RESEND_INTERVAL and MAX_EMAILS_PER_SIGNATURE in all. The
+    caller learns nothing about which case it was, so neither does the supporter.
+    """
+    now = now or utcnow()
+    if not campaign.accepts_signatures(now):
+        raise CampaignNotAccepting(campaign.slug)
+    normalised = normalise_email(details.email)
+    values = dict(
+        campaign_id=campaign.id,
+        state=PENDING,
+        name=details.name,
+        email=details.email,
+        email_normalised=normalised,
+        postcode=details.postcode,
+        country=details.country,
+        public=details.public,
+        contact_consent=details.contact_consent,
+        language=language,
+        ip_address=ip_address,
+        token_nonce=secrets.token_hex(16),
+        emails_sent=1,
+        last_emailed_at=now,
+        created_at=now,
+    )
+    # INSERT ... ON CONFLICT DO NOTHING: simultaneous submissions of one address race
+    # on the unique constraint, and the losers simply see no row inserted.
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Signature)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
+        .returning(Signature.id)
+    )
+    new_id = db.session.execute(statement).scalar()
+    if new_id is not None:
+        signature = db.session.get(Signature, new_id)
+        queue_confirmation_email(signature, campaign, confirmation_token(signature))
+    else:
+        _answer_repeat_signing(campaign, normalised, now)
+    db.session.commit()
+
+
+def _answer_repeat_signing(campaign: Campaign, normalised: str, now: datetime) -> None:
+    config = current_app.config
+    cutoff = now - config["RESEND_INTERVAL"]
+    # A conditional UPDATE claims the right to send, so parallel repeats send at most one.
+    claimed = db.session.execute(
+        update(Signature)
+        .where(
+            Signature.campaign_id == campaign.id,
+            Signature.email_normalised == normalised,
+            Signature.state.in_((PENDING, CONFIRMED)),
+            Signature.emails_sent < config["MAX_EMAILS_PER_SIGNATURE"],
+            or_(Signature.last_emailed_at.is_(None), Signature.last_emailed_at <= cutoff),
+        )
+        .values(last_emailed_at=now, emails_sent=Signature.emails_sent + 1)
+        .returning(Signature.id)
+    ).scalar()
+    if claimed is None:
+        return
+    signature = db.session.get(Signature, claimed)
+    db.session.refresh(signature)
+    if signature.state == PENDING:
+        queue_confirmation_email(signature, campaign, confirmation_token(signature))
+    else:
+        queue_already_signed_email(signature, campaign)
+
+
+def resend_confirmation(campaign: Campaign, email: str, now: datetime | None = None) -> None:
+    """Send a pending signature's confirmation again; silently nothing for unknown addresses."""
+    now = now or utcnow()
+    _answer_repeat_signing(campaign, normalise_email(email), now)
+    db.session.commit()
+
+
+# Confirmation ---------------------------------------------------------------------------
+
+CONFIRMED_NOW = "confirmed"
+ALREADY_CONFIRMED = "already_confirmed"
+EXPIRED = "expired"
+INVALID = "invalid"
+NOT_ACCEPTING = "not_accepting"
+
+
+@dataclass(frozen=True)
+class ConfirmationOutcome:
+    """What happened to a confirmation attempt, and the campaign (for links) when known."""
+
+    result: str
+    campaign: Campaign | None = None
+
+
+def check_confirmation_token(token: str) -> ConfirmationOutcome:
+    """Read-only look at a token for the GET page: changes nothing."""
+    signature, outcome = _signature_for_token(token)
+    if outcome is not None:
+        return outcome
+    if signature.state == CONFIRMED:
+        return ConfirmationOutcome(ALREADY_CONFIRMED, signature_campaign(signature))
+    return ConfirmationOutcome(PENDING, signature_campaign(signature))
+
+
+def confirm_signature(token: str, now: datetime | None = None) -> ConfirmationOutcome:
+    """Confirm the signature a token names, counting it exactly once."""
+    now = now or utcnow()
+    signature, outcome = _signature_for_token(token)
+    if outcome is not None:
+        return outcome
+    campaign = signature_campaign(signature)
+    if signature.state == CONFIRMED:
+        return ConfirmationOutcome(ALREADY_CONFIRMED, campaign)
+    if not campaign.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
+        record_event("signature.confirm_refused", "signature", signature.id, reason="closed")
+        db.session.commit()
+        return ConfirmationOutcome(NOT_ACCEPTING, campaign)
+    if signature.state in (HELD, INVALIDATED):
+        # Neutral answer: the same thanks page, nothing counted, and a trace for reviewers.
+        if signature.email_verified_at is None:
+            signature.email_verified_at = now
+        record_event(
+            "signature.confirm_while_" + signature.state, "signature", signature.id
+        )
+        db.session.commit()
+        return ConfirmationOutcome(CONFIRMED_NOW, campaign)
+    # Only the transaction that moves the row out of PENDING counts it: two tabs, or a
+    # double click, race here and the loser updates nothing.
+    confirmed = db.session.execute(
+        update(Signature)
+        .where(
+            and_(
+                Signature.id == signature.id,
+                Signature.state == PENDING,
+                Signature.token_nonce == signature.token_nonce,
+            )
+        )
+        .values(state=CONFIRMED, confirmed_at=now, email_verified_at=now, token_nonce=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if confirmed != 1:
+        db.session.rollback()
+        return ConfirmationOutcome(ALREADY_CONFIRMED, campaign)
+    add_to_confirmed_count(campaign.id, 1)
+    db.session.commit()
+    page_cache.clear()
+    return ConfirmationOutcome(CONFIRMED_NOW, campaign)
+
+
+def signature_campaign(signature: Signature) -> Campaign:
+    """The campaign a signature belongs to."""
+    return db.session.get(Campaign, signature.campaign_id)
+
+
+def _signature_for_token(token: str):
+    try:
+        payload = read_token(CONFIRM_SIGNATURE, token, current_app.config["CONFIRMATION_MAX_AGE"])
+    except TokenExpired as expired:
+        signature = _signature_by_id(expired.payload.get("s"))
+        campaign = signature_campaign(signature) if signature else None
+        if signature is not None and signature.state == CONFIRMED:
+            return None, ConfirmationOutcome(ALREADY_CONFIRMED, campaign)
+        return None, ConfirmationOutcome(EXPIRED, campaign)
+    except TokenInvalid:
+        return None, ConfirmationOutcome(INVALID)
+    signature = _signature_by_id(payload.get("s"))
+    nonce = payload.get("n")
+    if signature is None or not isinstance(nonce, str):
+        return None, ConfirmationOutcome(INVALID)
+    if signature.state == CONFIRMED:
+        return signature, None
+    if signature.token_nonce is None or not hmac.compare_digest(signature.token_nonce, nonce):
+        return None, ConfirmationOutcome(INVALID)
+    return signature, None
+
+
+def _signature_by_id(signature_id) -> Signature | None:
+    if not isinstance(signature_id, int) or isinstance(signature_id, bool):
+        return None
+    return db.session.get(Signature, signature_id)
+
+
+def recent_public_signers(campaign_id: int, limit: int) -> list[tuple[str, str]]:
+    """Name and town of the latest confirmed signers who chose to be shown."""
+    rows = db.session.execute(
+        select(Signature.name, Signature.postcode)
+        .where(
+            Signature.campaign_id == campaign_id,
+            Signature.state == CONFIRMED,
+            Signature.public.is_(True),
+        )
+        .order_by(Signature.confirmed_at.desc(), Signature.id.desc())
+        .limit(limit)
+    )
+    return [(name, postcode) for name, postcode in rows]

@@ -1,0 +1,89 @@
+"""Sign a campaign, see "check your inbox", confirm by a deliberate click, ask for a new link."""
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from app.campaigns.services import get_campaign
+from app.campaigns.views import load_campaign_page, render_campaign_page
+from app.extensions import limiter
+from app.signatures import services
+from app.signatures.forms import ResendForm, SignForm
+
+bp = Blueprint("signatures", __name__)
+
+
+def sign_limit():
+    return current_app.config["RATELIMIT_SIGN"]
+
+
+@bp.post("/c/<slug>/sign")
+@limiter.limit(sign_limit, key_func=lambda: f"{request.remote_addr}:{request.view_args['slug']}")
+def sign(slug):
+    page = load_campaign_page(slug)
+    form = SignForm(required_fields=page.required_fields)
+    if not page.accepting or not form.validate():
+        return render_campaign_page(page, form, status=400)
+    details = services.SignatureDetails(
+        **{name: form[name].data for name in ("name", "email", "postcode", "country")},
+        public=form.public.data,
+        contact_consent=form.contact_consent.data,
+    )
+    try:
+        services.sign_campaign(
+            get_campaign(slug), details, str(get_locale()), request.remote_addr
+        )
+    except services.CampaignNotAccepting:
+        return render_campaign_page(page, form, status=400)
+    return redirect(url_for(".check_inbox", slug=slug), code=303)
+
+
+@bp.get("/c/<slug>/check-inbox")
+def check_inbox(slug):
+    return render_template("signatures/check_inbox.html", page=load_campaign_page(slug))
+
+
+@bp.route("/c/<slug>/resend", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def resend(slug):
+    page = load_campaign_page(slug)
+    form = ResendForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("signatures/resend.html", page=page, form=form), status
+    services.resend_confirmation(get_campaign(slug), form.email.data)
+    return redirect(url_for(".check_inbox", slug=slug), code=303)
+
+
+@bp.get("/confirm/<token>")
+def confirm_page(token):
+    # Mail scanners fetch (and even script) every link: a GET only shows a button.
+    outcome = services.check_confirmation_token(token)
+    return render_outcome(outcome, token)
+
+
+@bp.post("/confirm/<token>")
+@limiter.limit("30 per minute")
+def confirm(token):
+    outcome = services.confirm_signature(token)
+    return render_outcome(outcome, token)
+
+
+def render_outcome(outcome: services.ConfirmationOutcome, token: str):
+    """One template per outcome; none of them shows personal data."""
+    templates = {
+        services.PENDING: ("signatures/confirm.html", 200),
+        services.CONFIRMED_NOW: ("signatures/confirmed.html", 200),
+        services.ALREADY_CONFIRMED: ("signatures/already_confirmed.html", 200),
+        services.NOT_ACCEPTING: ("signatures/not_accepting.html", 410),
+        services.EXPIRED: ("signatures/expired.html", 410),
+        services.INVALID: ("signatures/invalid_link.html", 404),
+    }
+    if outcome.result not in templates:
+        abort(500)
+    template, status = templates[outcome.result]
+    campaign = outcome.campaign
+    title = campaign.translation(str(get_locale())).title if campaign else None
+    response = render_template(
+        template, token=token, campaign=campaign, campaign_title=title
+    )
+    return response, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -1,0 +1,150 @@
+"""Shared fixtures: app (SQLite file, or PostgreSQL with TEST_DATABASE_URL), client, runner, smtp."""
+
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from app import create_app
+from app.campaigns.services import page_cache
+from app.extensions import db as _db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql"))
+SECRET = "test-secret-key-" + "x" * 32
+BASE_URL = "http://rally.test"
+
+
+def pytest_report_header(config):
+    if ON_POSTGRES:
+        return "database: PostgreSQL (TEST_DATABASE_URL)"
+    return "database: SQLite (set TEST_DATABASE_URL=postgresql://... to run on PostgreSQL too)"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
+
+    `reply_for` maps a recipient to an SMTP reply (e.g. "550 no such user") to simulate
+    refusals; `stop()` and `start()` simulate the server going down and coming back.
+    """
+
+    port: int
+    messages: list = field(default_factory=list)
+    reply_for: dict = field(default_factory=dict)
+    controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.reply_for.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def messages_to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+    def confirm_link(self, address: str) -> str:
+        """The path of the confirmation link in the latest email to `address`."""
+        body = self.messages_to(address)[-1].get_body(preferencelist=("plain",)).get_content()
+        url = re.search(re.escape(BASE_URL) + r"(/confirm/\S+)", body)
+        assert url, body
+        return url.group(1)
+
+
+@pytest.fixture
+def smtp():
+    sink = SmtpSink(port=free_port())
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def app_config(tmp_path, **overrides) -> dict:
+    """Configuration for a test app: real CSRF, no rate limits, no page cache, no inline mail."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path}/rally-test.sqlite3",
+        "BASE_URL": BASE_URL,
+        "RATELIMIT_ENABLED": False,
+        "PAGE_CACHE_SECONDS": 0,
+        "OUTBOX_SEND_AFTER_REQUEST": False,
+        "SMTP_HOST": "",
+        "MAIL_FROM": "Rally <no-reply@rally.test>",
+    }
+    config.update(overrides)
+    return config
+
+
+
+
+@pytest.fixture
+def config_overrides():
+    """Override in a test module (or parametrize) to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(request, tmp_path, config_overrides):
+    overrides = dict(config_overrides)
+    if "smtp" in request.fixturenames:
+        sink = request.getfixturevalue("smtp")
+        overrides.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_TIMEOUT=5)
+    app = create_app(app_config(tmp_path, **overrides))
+    page_cache.clear()
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        if ON_POSTGRES:
+            tables = ", ".join(t.name for t in _db.metadata.sorted_tables)
+            with _db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _db.engine.dispose()
+    page_cache.clear()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+postgres_only = pytest.mark.skipif(
+    not ON_POSTGRES, reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)"
+)

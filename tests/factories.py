@@ -1,0 +1,120 @@
+"""Small factories named by state: campaigns, signatures, and a browser-like sign helper."""
+
+import re
+import secrets
+from datetime import timedelta
+
+from app.campaigns.loader import CampaignSpec, TranslationSpec
+from app.campaigns.models import OPEN, Campaign
+from app.campaigns.services import add_to_confirmed_count, apply_campaign_spec
+from app.core.database import utcnow
+from app.extensions import db
+from app.signatures.models import CONFIRMED, PENDING, Signature
+from app.signatures.services import normalise_email
+
+_counter = iter(range(1, 10**9))
+
+
+def translation(language="en", title=None, body="The petition text.", summary=None):
+    return TranslationSpec(
+        language=language,
+        title=title or f"Test campaign ({language})",
+        summary=summary or f"Summary in {language}.",
+        body_markdown=body,
+        target_name=f"Target ({language})",
+        target_role="Mayor",
+        target_institution="City Hall",
+    )
+
+
+def make_campaign(
+    slug=None, status=OPEN, goal=100, deadline=None, languages=("en",), body="The petition text.",
+    required=("name", "email", "postcode", "country"),
+) -> Campaign:
+    """An open campaign (by default) with one translation per language."""
+    slug = slug or f"campaign-{next(_counter)}"
+    spec = CampaignSpec(
+        slug=slug,
+        status=status,
+        goal=goal,
+        deadline=deadline,
+        default_language=languages[0],
+        required_fields=list(required),
+        translations=[translation(lang, body=body) for lang in languages],
+    )
+    apply_campaign_spec(spec)
+    return db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one()
+
+
+def make_closed_campaign(**kwargs) -> Campaign:
+    return make_campaign(status="closed", **kwargs)
+
+
+def make_expired_campaign(**kwargs) -> Campaign:
+    """Open, but its deadline has passed (beyond the confirmation grace period)."""
+    return make_campaign(deadline=utcnow() - timedelta(days=30), **kwargs)
+
+
+def make_signature(campaign, state=PENDING, email=None, name="Ada Lovelace", public=False,
+                   postcode="N1 9GU", language="en") -> Signature:
+    """A signature in the given state; confirmed ones are added to the maintained count."""
+    email = email or f"supporter{next(_counter)}@example.org"
+    now = utcnow() - timedelta(hours=1)  # signed a while ago: a repeat may be emailed now
+    signature = Signature(
+        campaign_id=campaign.id,
+        state=state,
+        name=name,
+        email=email,
+        email_normalised=normalise_email(email),
+        postcode=postcode,
+        country="GB",
+        public=public,
+        language=language,
+        token_nonce=None if state == CONFIRMED else secrets.token_hex(16),
+        emails_sent=1,
+        last_emailed_at=now,
+        confirmed_at=now if state == CONFIRMED else None,
+        created_at=now,
+    )
+    db.session.add(signature)
+    db.session.flush()
+    if state == CONFIRMED:
+        add_to_confirmed_count(campaign.id, 1)
+    db.session.commit()
+    return signature
+
+
+def csrf_token(client, path) -> str:
+    """Load a page like a browser and read the CSRF token from its form."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in " + path
+    return match.group(1)
+
+
+def sign_form(**fields) -> dict:
+    """A valid sign-form submission, with any field overridden."""
+    data = {
+        "name": "Ada Lovelace",
+        "email": f"ada{next(_counter)}@example.org",
+        "postcode": "N1 9GU",
+        "country": "GB",
+        "public": "y",
+    }
+    data.update(fields)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def submit_signature(client, slug, lang=None, **fields):
+    """GET the campaign page, then POST the sign form with its CSRF token."""
+    query = f"?lang={lang}" if lang else ""
+    token = csrf_token(client, f"/c/{slug}{query}")
+    return client.post(f"/c/{slug}/sign", data={"csrf_token": token, **sign_form(**fields)})
+
+
+def confirm_with_click(client, confirm_path):
+    """What a person does with the emailed link: open it, then press the button."""
+    token = csrf_token(client, confirm_path)
+    return client.post(confirm_path, data={"csrf_token": token})

@@ -1,0 +1,26 @@
+"""Run a piece of work in many threads released at the same moment."""
+
+import threading
+
+from app.extensions import db
+
+
+def run_in_parallel(count, work):
+    """Run `work` in `count` threads at once; return the exceptions they raised."""
+    db.session.commit()  # end the test's own transaction: it would hold SQLite's write lock
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            work()
+        except Exception as error:  # noqa: BLE001 - collected and asserted by the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
