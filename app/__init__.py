@@ -47,14 +47,22 @@ def configure(app: Flask, overrides: dict) -> None:
             x_for=app.config["PROXY_COUNT"],
             x_proto=app.config["PROXY_COUNT"],
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def register_extensions(app: Flask) -> None:
-    from app.core import database, headers, i18n, input_guard, mail  # noqa: F401 - engine hooks
     # Every model must be imported so Alembic and create_all see the whole schema.
     from app.campaigns import models as _campaign_models  # noqa: F401
-    from app.core import audit  # noqa: F401
+    from app.core import (  # noqa: F401 - engine hooks
+        audit,  # noqa: F401
+        database,
+        headers,
+        i18n,
+        input_guard,
+        mail,
+    )
     from app.signatures import models as _signature_models  # noqa: F401
 
     # First, so it reads the raw body before CSRFProtect parses the form.

@@ -22,7 +22,9 @@ def default_campaigns_path() -> Path:
 
 
 @campaigns_cli.command("load")
-@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
 @click.option("--keep-missing", is_flag=True, help="Do not delete campaigns whose folder is gone.")
 def load_command(path, keep_missing):
     """Upsert campaigns from PATH (default: campaigns/); one bad folder does not stop the rest."""
@@ -52,7 +54,9 @@ def list_command():
 @click.argument("slug")
 def recount_command(slug):
     """Rebuild a campaign's count from its confirmed signatures."""
-    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    campaign = db.session.execute(
+        select(Campaign).where(Campaign.slug == slug)
+    ).scalar_one_or_none()
     if campaign is None:
         raise click.ClickException(f"no campaign {slug!r}")
     click.echo(f"{slug}: {recount_campaign(campaign)} confirmed")

@@ -102,8 +102,6 @@ def app_config(tmp_path, **overrides) -> dict:
     return config
 
 
-
-
 @pytest.fixture
 def config_overrides():
     """Override in a test module (or parametrize) to change the app's configuration."""

@@ -28,7 +28,12 @@ def translation(language="en", title=None, body="The petition text.", summary=No
 
 
 def make_campaign(
-    slug=None, status=OPEN, goal=100, deadline=None, languages=("en",), body="The petition text.",
+    slug=None,
+    status=OPEN,
+    goal=100,
+    deadline=None,
+    languages=("en",),
+    body="The petition text.",
     required=("name", "email", "postcode", "country"),
 ) -> Campaign:
     """An open campaign (by default) with one translation per language."""
@@ -55,8 +60,15 @@ def make_expired_campaign(**kwargs) -> Campaign:
     return make_campaign(deadline=utcnow() - timedelta(days=30), **kwargs)
 
 
-def make_signature(campaign, state=PENDING, email=None, name="Ada Lovelace", public=False,
-                   postcode="N1 9GU", language="en") -> Signature:
+def make_signature(
+    campaign,
+    state=PENDING,
+    email=None,
+    name="Ada Lovelace",
+    public=False,
+    postcode="N1 9GU",
+    language="en",
+) -> Signature:
     """A signature in the given state; confirmed ones are added to the maintained count."""
     email = email or f"supporter{next(_counter)}@example.org"
     now = utcnow() - timedelta(hours=1)  # signed a while ago: a repeat may be emailed now
@@ -118,3 +130,10 @@ def confirm_with_click(client, confirm_path):
     """What a person does with the emailed link: open it, then press the button."""
     token = csrf_token(client, confirm_path)
     return client.post(confirm_path, data={"csrf_token": token})
+
+
+def post_with_csrf(client, path, form_page, data=None):
+    """POST to `path` with the session's CSRF token, read from another page's form
+    (as a second tab, opened before the first one submitted, would)."""
+    token = csrf_token(client, form_page)
+    return client.post(path, data={"csrf_token": token, **(data or {})})

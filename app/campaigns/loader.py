@@ -89,13 +89,13 @@ def read_campaign_folder(folder: Path) -> CampaignSpec:
         raise problem(f"[form] 'required' may only list {', '.join(SIGN_FORM_FIELDS)}")
     required = sorted(set(required) | set(ALWAYS_REQUIRED), key=SIGN_FORM_FIELDS.index)
 
-    translations = [
-        _read_translation(md_path, target) for md_path in sorted(folder.glob("*.md"))
-    ]
+    translations = [_read_translation(md_path, target) for md_path in sorted(folder.glob("*.md"))]
     languages = [t.language for t in translations]
     default_language = data.get("default_language", "en")
     if default_language not in languages:
-        raise problem(f"'default_language' is {default_language!r} but {default_language}.md is missing")
+        raise problem(
+            f"'default_language' is {default_language!r} but {default_language}.md is missing"
+        )
     return CampaignSpec(
         slug=slug,
         status=status,
@@ -121,7 +121,9 @@ def _read_deadline(value, problem) -> datetime | None:
 def _read_translation(md_path: Path, target: dict) -> TranslationSpec:
     language = md_path.stem
     if not is_known_language(language) or len(language) > 12:
-        raise CampaignFileError(md_path, f"{language!r} is not a language code (name files en.md, ar.md ...)")
+        raise CampaignFileError(
+            md_path, f"{language!r} is not a language code (name files en.md, ar.md ...)"
+        )
     try:
         text = md_path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -137,7 +139,9 @@ def _read_translation(md_path: Path, target: dict) -> TranslationSpec:
     body = paragraphs[1].strip() if len(paragraphs) > 1 else ""
     localized_target = target.get(language, {})
     if not isinstance(localized_target, dict):
-        raise CampaignFileError(md_path.parent / "campaign.toml", f"[target.{language}] must be a table")
+        raise CampaignFileError(
+            md_path.parent / "campaign.toml", f"[target.{language}] must be a table"
+        )
 
     def target_field(key: str) -> str:
         value = localized_target.get(key, target.get(key, ""))

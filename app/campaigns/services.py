@@ -241,7 +241,9 @@ class CampaignPage:
 
 def get_campaign(slug: str, include_drafts: bool = False) -> Campaign | None:
     """The campaign with this slug, or None (drafts are hidden from the public)."""
-    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    campaign = db.session.execute(
+        select(Campaign).where(Campaign.slug == slug)
+    ).scalar_one_or_none()
     if campaign is None or (campaign.status not in (OPEN, "closed") and not include_drafts):
         return None
     return campaign

@@ -5,7 +5,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -54,8 +54,11 @@ def is_known_language(code: str) -> bool:
 def remember_language(response):
     """Keep an explicit ?lang= choice in a cookie so later pages use it."""
     chosen = request.args.get("lang")
-    if chosen and chosen != request.cookies.get(LANGUAGE_COOKIE) and len(chosen) <= 12 and (
-        is_known_language(chosen)
+    if (
+        chosen
+        and chosen != request.cookies.get(LANGUAGE_COOKIE)
+        and len(chosen) <= 12
+        and (is_known_language(chosen))
     ):
         response.set_cookie(
             LANGUAGE_COOKIE,
@@ -87,9 +90,12 @@ def compile_catalogues(translations_dir: Path) -> None:
 
 def init_app(app: Flask) -> None:
     """Compile catalogues, expose i18n helpers to templates and remember language choices."""
-    from flask_babel import format_date, format_number
+    from flask_babel import format_date, format_number, refresh
 
     compile_catalogues(Path(app.root_path) / "translations")
+    # The locale is cached on the app context, which a request may share with its caller
+    # (tests, CLI): choose it afresh for every request.
+    app.before_request(refresh)
     app.after_request(remember_language)
     app.jinja_env.filters["format_count"] = format_number
     app.jinja_env.filters["format_date_long"] = lambda value: format_date(value, "long")
@@ -99,7 +105,6 @@ def init_app(app: Flask) -> None:
         from flask_babel import get_locale
 
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
-        g.setdefault("interface_language", locale)
         return {
             "interface_language": locale,
             "interface_direction": text_direction(locale),

@@ -3,7 +3,6 @@
 import logging
 import random
 import smtplib
-import socket
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -117,7 +116,7 @@ class SmtpTransport:
             raise TemporaryFailure(f"authentication failed: {error.smtp_code}") from error
         except smtplib.SMTPResponseException as error:
             raise _classify(error.smtp_code, _decode(error.smtp_error)) from error
-        except (smtplib.SMTPException, OSError, socket.timeout) as error:
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
             raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
 
 
@@ -193,7 +192,8 @@ def send_due_emails(now: datetime | None = None, limit: int = 100, transport=Non
     config = current_app.config
     transport = transport or transport_for(config)
     report = DeliveryReport()
-    for email in claim_due_emails(now or utcnow(), limit):
+    now = now or utcnow()
+    for email in claim_due_emails(now, limit):
         try:
             transport.send(build_message(email, config["MAIL_FROM"]))
         except PermanentFailure as error:
@@ -209,7 +209,7 @@ def send_due_emails(now: datetime | None = None, limit: int = 100, transport=Non
                 report.failed.append(email.id)
             else:
                 email.status = QUEUED
-                email.next_attempt_at = utcnow() + backoff_delay(
+                email.next_attempt_at = now + backoff_delay(
                     email.attempts, config["OUTBOX_BACKOFF_SECONDS"]
                 )
                 report.retrying.append(email.id)

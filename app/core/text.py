@@ -4,8 +4,24 @@ import markdown
 import nh3
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "strong", "em", "b", "i", "blockquote",
-    "ul", "ol", "li", "a", "code", "pre", "bdi",
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "code",
+    "pre",
+    "bdi",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 

@@ -35,7 +35,11 @@ def read_token(purpose: str, token: str, max_age: timedelta) -> dict:
     try:
         payload = serializer.loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as expired:
-        payload = expired.payload
+        # The exception carries the still-encoded payload; it was signed by us, so decode it.
+        try:
+            payload = serializer.load_payload(expired.payload)
+        except BadSignature:
+            payload = None
         if not isinstance(payload, dict):
             raise TokenInvalid() from expired
         raise TokenExpired(payload) from expired

@@ -183,9 +183,7 @@ def confirm_signature(token: str, now: datetime | None = None) -> ConfirmationOu
         # Neutral answer: the same thanks page, nothing counted, and a trace for reviewers.
         if signature.email_verified_at is None:
             signature.email_verified_at = now
-        record_event(
-            "signature.confirm_while_" + signature.state, "signature", signature.id
-        )
+        record_event("signature.confirm_while_" + signature.state, "signature", signature.id)
         db.session.commit()
         return ConfirmationOutcome(CONFIRMED_NOW, campaign)
     # Only the transaction that moves the row out of PENDING counts it: two tabs, or a

@@ -29,9 +29,7 @@ def sign(slug):
         contact_consent=form.contact_consent.data,
     )
     try:
-        services.sign_campaign(
-            get_campaign(slug), details, str(get_locale()), request.remote_addr
-        )
+        services.sign_campaign(get_campaign(slug), details, str(get_locale()), request.remote_addr)
     except services.CampaignNotAccepting:
         return render_campaign_page(page, form, status=400)
     return redirect(url_for(".check_inbox", slug=slug), code=303)
@@ -83,7 +81,5 @@ def render_outcome(outcome: services.ConfirmationOutcome, token: str):
     template, status = templates[outcome.result]
     campaign = outcome.campaign
     title = campaign.translation(str(get_locale())).title if campaign else None
-    response = render_template(
-        template, token=token, campaign=campaign, campaign_title=title
-    )
+    response = render_template(template, token=token, campaign=campaign, campaign_title=title)
     return response, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -34,7 +34,9 @@ def test_sign_receive_email_confirm_and_see_count_rise(client, smtp):
 
 def test_arabic_supporter_gets_arabic_pages_and_email(client, smtp):
     make_campaign(slug="restrooms", languages=("en", "ar"))
-    response = submit_signature(client, "restrooms", lang="ar", email="layla@example.org", name="ليلى")
+    response = submit_signature(
+        client, "restrooms", lang="ar", email="layla@example.org", name="ليلى"
+    )
     assert response.status_code == 303
     inbox = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'lang="ar" dir="rtl"' in inbox

@@ -8,7 +8,6 @@ from app.extensions import db
 from app.signatures.models import CONFIRMED, PENDING, Signature
 from app.signatures.services import normalise_email
 from tests.conftest import postgres_only
-from tests.parallel import run_in_parallel
 from tests.factories import (
     csrf_token,
     make_campaign,
@@ -17,6 +16,7 @@ from tests.factories import (
     sign_form,
     submit_signature,
 )
+from tests.parallel import run_in_parallel
 
 
 def rows(model=Signature) -> int:
@@ -61,7 +61,7 @@ def test_each_invalid_field_gets_its_error_next_to_it_and_nothing_is_stored(
     assert response.status_code == 400
     error_at = html.index(f'id="{field}-error"')
     assert message in html[error_at : error_at + 300]
-    assert f'aria-describedby="{field}-error"' in html or f'{field}-hint {field}-error' in html
+    assert f'aria-describedby="{field}-error"' in html or f"{field}-hint {field}-error" in html
     assert rows() == 0 and rows(OutboxEmail) == 0
 
 
@@ -73,9 +73,7 @@ def test_invalid_utf8_bytes_are_refused(client):
         b"csrf_token=" + token.encode() + b"&name=Ada%FF%FE&email=ada%40example.org"
         b"&postcode=N1&country=GB"
     )
-    response = client.post(
-        "/c/c/sign", data=body, content_type="application/x-www-form-urlencoded"
-    )
+    response = client.post("/c/c/sign", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert "Please go back and try again" in response.get_data(as_text=True)
     assert rows() == 0
@@ -107,9 +105,11 @@ def test_extra_fields_cannot_set_state_or_campaign(client):
 
 
 def _inbox_page(response, client):
-    return response.status_code, response.headers["Location"], client.get(
-        response.headers["Location"]
-    ).get_data(as_text=True)
+    return (
+        response.status_code,
+        response.headers["Location"],
+        client.get(response.headers["Location"]).get_data(as_text=True),
+    )
 
 
 def test_new_pending_and_confirmed_signers_see_the_same_response(client, app):
