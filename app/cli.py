@@ -68,7 +68,8 @@ def send_command(limit):
     """One pass: deliver the emails that are due."""
     report = send_due_emails(limit=limit)
     click.echo(
-        f"sent {len(report.sent)}, retrying later {len(report.retrying)}, failed {len(report.failed)}"
+        f"sent {len(report.sent)}, retrying later {len(report.retrying)}, "
+        f"failed {len(report.failed)}"
     )
 
 

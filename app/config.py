@@ -26,7 +26,7 @@ def normalise_database_url(url: str) -> str:
 
 
 def load_secret_key(instance_path: str, production: bool) -> str:
-    """Return SECRET_KEY from the environment; in development, a key kept in the instance folder."""
+    """SECRET_KEY from the environment; in development, a key kept in the instance folder."""
     key = os.environ.get("SECRET_KEY", "")
     if key:
         if production and len(key) < 32:
@@ -35,7 +35,8 @@ def load_secret_key(instance_path: str, production: bool) -> str:
     if production:
         raise RuntimeError(
             "SECRET_KEY is not set. Production mode (RALLY_ENV=production) refuses to start "
-            "without one: generate it with `python -c 'import secrets; print(secrets.token_hex(32))'`."
+            "without one: generate it with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
         )
     path = Path(instance_path) / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +90,9 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_SIGN": env.get("RATELIMIT_SIGN", "20 per minute; 200 per day"),
+        # If Redis is unreachable, keep serving under per-process limits instead of a 500.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
         # i18n

@@ -1,4 +1,4 @@
-"""Shared fixtures: app (SQLite file, or PostgreSQL with TEST_DATABASE_URL), client, runner, smtp."""
+"""Shared fixtures: app (SQLite, or PostgreSQL via TEST_DATABASE_URL), client, runner, smtp."""
 
 import os
 import re

@@ -1,4 +1,4 @@
-"""Persona journey: a supporter signs, gets the email from a real SMTP server, confirms, is counted."""
+"""Persona journey: a supporter signs, gets the email over real SMTP, confirms, is counted."""
 
 from app.core.mail import send_due_emails
 from tests.factories import confirm_with_click, make_campaign, submit_signature

@@ -1,0 +1,60 @@
+"""Rate limits on signing: per IP and campaign, 429 with Retry-After, Redis or in-memory."""
+
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.signatures.models import Signature
+from tests.factories import make_campaign, submit_signature
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+LIMITED = {"RATELIMIT_ENABLED": True, "RATELIMIT_SIGN": "3 per minute"}
+
+
+def sign_many(client, slug, times):
+    return [submit_signature(client, slug).status_code for _ in range(times)]
+
+
+@pytest.mark.parametrize("config_overrides", [LIMITED])
+def test_signing_beyond_the_limit_gets_429_with_retry_after(client):
+    make_campaign(slug="a")
+    make_campaign(slug="b")
+    assert sign_many(client, "a", 3) == [303] * 3
+    response = submit_signature(client, "a")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert "Too many requests" in response.get_data(as_text=True)
+    # Case 24: a flood on one campaign does not throttle another.
+    assert sign_many(client, "b", 1) == [303]
+    assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 4
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set TEST_REDIS_URL (CI does)")
+@pytest.mark.parametrize(
+    "config_overrides",
+    [{**LIMITED, "RATELIMIT_STORAGE_URI": TEST_REDIS_URL, "RATELIMIT_KEY_PREFIX": "rally-test"}],
+)
+def test_limits_are_kept_in_redis_for_all_workers(client):
+    import redis
+
+    store = redis.Redis.from_url(TEST_REDIS_URL)
+    for key in store.scan_iter("*rally-test*"):
+        store.delete(key)
+    make_campaign(slug="a")
+    assert sign_many(client, "a", 3) == [303] * 3
+    assert submit_signature(client, "a").status_code == 429
+    # The counters live in Redis, where every gunicorn worker reads the same ones.
+    assert any(b"rally-test/127.0.0.1:a/" in key for key in store.scan_iter("*rally-test*"))
+    for key in store.scan_iter("*rally-test*"):
+        store.delete(key)
+
+
+@pytest.mark.parametrize(
+    "config_overrides", [{**LIMITED, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}]
+)
+def test_signing_still_works_when_the_limit_store_is_down(client):
+    """Case 20 (part): Redis unreachable → in-memory fallback limits, no 500."""
+    make_campaign(slug="a")
+    assert sign_many(client, "a", 3) == [303] * 3
+    assert submit_signature(client, "a").status_code == 429
