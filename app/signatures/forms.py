@@ -60,6 +60,20 @@ def email_address(form, field):
     field.data = result.normalized
 
 
+def email_field() -> StringField:
+    """The email input both forms use: required, at most 254 characters, valid syntax."""
+    return StringField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[
+            required_when_asked(_l("Enter your email address.")),
+            Length(max=EMAIL_MAX, message=_l("Use at most %(max)d characters.")),
+            readable_text,
+            email_address,
+        ],
+    )
+
+
 class SignForm(FlaskForm):
     """Name, email, locality, country and the two opt-ins."""
 
@@ -72,16 +86,7 @@ class SignForm(FlaskForm):
             readable_text,
         ],
     )
-    email = StringField(
-        _l("Email address"),
-        filters=[strip],
-        validators=[
-            required_when_asked(_l("Enter your email address.")),
-            Length(max=EMAIL_MAX, message=_l("Use at most %(max)d characters.")),
-            readable_text,
-            email_address,
-        ],
-    )
+    email = email_field()
     postcode = StringField(
         _l("Postcode or town"),
         filters=[strip],
@@ -113,14 +118,5 @@ class SignForm(FlaskForm):
 class ResendForm(FlaskForm):
     """Ask for a fresh confirmation email; the address must be typed again."""
 
-    email = StringField(
-        _l("Email address"),
-        filters=[strip],
-        validators=[
-            required_when_asked(_l("Enter your email address.")),
-            Length(max=EMAIL_MAX, message=_l("Use at most %(max)d characters.")),
-            readable_text,
-            email_address,
-        ],
-    )
+    email = email_field()
     required_fields = {"email"}
