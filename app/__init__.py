@@ -38,8 +38,11 @@ def configure(app: Flask, overrides: dict) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    else:
+        # A server may drop idle connections; a local SQLite file never does.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     if app.config["PROXY_COUNT"]:
         # Trust exactly as many X-Forwarded-For hops as there are proxies in front of us.
         app.wsgi_app = ProxyFix(

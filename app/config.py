@@ -98,5 +98,4 @@ def build_config(instance_path: str) -> dict:
         # i18n
         "LANGUAGES": ("en", "ar"),
         "BABEL_DEFAULT_LOCALE": "en",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }

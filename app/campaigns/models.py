@@ -16,6 +16,11 @@ STATUSES = (DRAFT, OPEN, CLOSED)
 SIGN_FORM_FIELDS = ("name", "email", "postcode", "country")
 
 
+def accepts_signatures(status: str, deadline: datetime | None, now: datetime) -> bool:
+    """Open, and the deadline (if any) has not passed."""
+    return status == OPEN and (deadline is None or now < deadline)
+
+
 class Campaign(db.Model):
     """A petition: who it asks, its goal and deadline, and which form fields are required."""
 
@@ -37,7 +42,7 @@ class Campaign(db.Model):
 
     def accepts_signatures(self, now: datetime) -> bool:
         """Open, and the deadline (if any) has not passed."""
-        return self.status == OPEN and (self.deadline is None or now < self.deadline)
+        return accepts_signatures(self.status, self.deadline, now)
 
     def accepts_confirmations(self, now: datetime, grace) -> bool:
         """Signatures made in time may still be confirmed for a grace period after the deadline."""

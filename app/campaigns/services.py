@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from app.campaigns.loader import (
     CampaignFileError,
@@ -14,9 +15,16 @@ from app.campaigns.loader import (
     campaign_folders,
     read_campaign_folder,
 )
-from app.campaigns.models import OPEN, Campaign, CampaignCountShard, CampaignTranslation
+from app.campaigns.models import (
+    CLOSED,
+    OPEN,
+    Campaign,
+    CampaignCountShard,
+    CampaignTranslation,
+    accepts_signatures,
+)
 from app.core.cache import MomentCache
-from app.core.database import utcnow
+from app.core.database import begin_read_only, utcnow
 from app.core.text import render_markdown
 from app.extensions import db
 
@@ -238,13 +246,21 @@ class CampaignPage:
     def progress_percent(self) -> int:
         return min(100, self.count * 100 // self.goal) if self.goal else 0
 
+    def accepts_signatures(self, now: datetime) -> bool:
+        """Checked at the moment of signing, not when the page data was cached."""
+        return accepts_signatures(self.status, self.deadline, now)
+
 
 def get_campaign(slug: str, include_drafts: bool = False) -> Campaign | None:
     """The campaign with this slug, or None (drafts are hidden from the public)."""
-    campaign = db.session.execute(
-        select(Campaign).where(Campaign.slug == slug)
-    ).scalar_one_or_none()
-    if campaign is None or (campaign.status not in (OPEN, "closed") and not include_drafts):
+    campaign = (
+        db.session.execute(
+            select(Campaign).where(Campaign.slug == slug).options(joinedload(Campaign.translations))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    if campaign is None or (campaign.status not in (OPEN, CLOSED) and not include_drafts):
         return None
     return campaign
 
@@ -265,15 +281,20 @@ def get_campaign_page(slug: str, language_picker) -> CampaignPage | None:
 
 
 def _languages(slug: str):
+    begin_read_only(db.session)
     campaign = get_campaign(slug)
-    return None if campaign is None else (campaign.default_language, tuple(campaign.languages))
+    languages = (campaign.default_language, tuple(campaign.languages)) if campaign else None
+    db.session.rollback()
+    return languages
 
 
 def _build_campaign_page(slug: str, language: str) -> CampaignPage | None:
     from app.signatures.services import recent_public_signers
 
+    begin_read_only(db.session)
     campaign = get_campaign(slug)
     if campaign is None:
+        db.session.rollback()
         return None
     text = campaign.translation(language)
     page = CampaignPage(
@@ -295,7 +316,7 @@ def _build_campaign_page(slug: str, language: str) -> CampaignPage | None:
         count=confirmed_counts([campaign.id])[campaign.id],
         recent_signers=tuple(recent_public_signers(campaign.id, RECENT_SIGNERS)),
     )
-    db.session.rollback()  # end the read transaction so the lock (SQLite) is released now
+    db.session.rollback()  # end the read transaction now, not at the end of the request
     return page
 
 
@@ -322,6 +343,7 @@ def list_open_campaigns(language: str) -> list[CampaignSummary]:
 
 
 def _open_campaigns(language: str) -> list[CampaignSummary]:
+    begin_read_only(db.session)
     campaigns = (
         db.session.execute(select(Campaign).where(Campaign.status == OPEN).order_by(Campaign.id))
         .scalars()

@@ -49,5 +49,16 @@ def _begin_immediate_on_sqlite(conn):
     # A deferred SQLite transaction that reads and then writes fails at once with
     # SQLITE_BUSY when another writer got in between; taking the write lock up front
     # makes concurrent writers wait their turn (busy_timeout) instead of erroring.
+    # Pure reads may opt out with begin_read_only() so they do not queue behind writers.
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def begin_read_only(session) -> None:
+    """Start the session's next transaction as a plain reader (BEGIN DEFERRED on SQLite).
+
+    Only for code that will not write before the transaction ends.
+    """
+    if not session().in_transaction():
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})

@@ -1,5 +1,6 @@
 """Language choice (?lang=, remembered cookie, Accept-Language), text direction and catalogues."""
 
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -26,6 +27,7 @@ def select_locale() -> str:
     return preferred_language(config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"])
 
 
+@lru_cache(maxsize=64)
 def text_direction(language: str) -> str:
     """'rtl' for right-to-left languages such as Arabic, otherwise 'ltr'."""
     try:
@@ -34,6 +36,7 @@ def text_direction(language: str) -> str:
         return "ltr"
 
 
+@lru_cache(maxsize=64)
 def language_name(language: str) -> str:
     """The language's own name for itself (العربية, English), for the language switcher."""
     try:
@@ -42,6 +45,7 @@ def language_name(language: str) -> str:
         return language
 
 
+@lru_cache(maxsize=256)
 def is_known_language(code: str) -> bool:
     """True when Babel knows the language code."""
     try:

@@ -9,10 +9,9 @@ from app.core.mail import queue_email
 from app.core.urls import absolute_url
 
 
-def _queue(signature, campaign, template: str, subject, **context) -> None:
+def _queue(signature, title: str, template: str, subject, **context) -> None:
     """Render `template` (.txt and .html) and its subject in the signer's language, and queue it."""
     with force_locale(signature.language):
-        title = campaign.translation(signature.language).title
         context.update(
             signature=signature,
             title=title,
@@ -24,11 +23,11 @@ def _queue(signature, campaign, template: str, subject, **context) -> None:
         queue_email(signature.email, subject(title), text, html)
 
 
-def queue_confirmation_email(signature, campaign, token: str) -> None:
-    """The email with the link that confirms the signature."""
+def queue_confirmation_email(signature, title: str, token: str) -> None:
+    """The email with the link that confirms the signature on the campaign titled `title`."""
     _queue(
         signature,
-        campaign,
+        title,
         "confirm",
         lambda title: _("Please confirm your signature: %(title)s", title=title),
         confirm_url=absolute_url("signatures.confirm", token=token),
@@ -36,12 +35,12 @@ def queue_confirmation_email(signature, campaign, token: str) -> None:
     )
 
 
-def queue_already_signed_email(signature, campaign) -> None:
+def queue_already_signed_email(signature, title: str, slug: str) -> None:
     """Sent when someone signs again with an address that has already confirmed."""
     _queue(
         signature,
-        campaign,
+        title,
         "already_signed",
         lambda title: _("You have already signed: %(title)s", title=title),
-        campaign_url=absolute_url("campaigns.show", slug=campaign.slug),
+        campaign_url=absolute_url("campaigns.show", slug=slug),
     )

@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.campaigns.models import Campaign
-from app.campaigns.services import add_to_confirmed_count, page_cache
+from app.campaigns.services import CampaignPage, add_to_confirmed_count, page_cache
 from app.core.audit import record_event
-from app.core.database import utcnow
+from app.core.database import begin_read_only, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.signatures.emails import queue_already_signed_email, queue_confirmation_email
@@ -54,13 +54,15 @@ def confirmation_token(signature: Signature) -> str:
 
 
 def sign_campaign(
-    campaign: Campaign,
+    campaign: CampaignPage,
     details: SignatureDetails,
     language: str,
     ip_address: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """Record a pending signature and queue its confirmation email, in one transaction.
+
+    `campaign` is the page the supporter signed on (its cached data: no query needed).
 
     Signing again with the same (normalised) address stores nothing new: a pending
     signature gets its confirmation again, a confirmed one an "already signed" note,
@@ -99,14 +101,15 @@ def sign_campaign(
     )
     new_id = db.session.execute(statement).scalar()
     if new_id is not None:
-        signature = db.session.get(Signature, new_id)
-        queue_confirmation_email(signature, campaign, confirmation_token(signature))
+        # The row as inserted, without reading it back: the email needs only these values.
+        signature = Signature(id=new_id, **values)
+        queue_confirmation_email(signature, campaign.title, confirmation_token(signature))
     else:
         _answer_repeat_signing(campaign, normalised, now)
     db.session.commit()
 
 
-def _answer_repeat_signing(campaign: Campaign, normalised: str, now: datetime) -> None:
+def _answer_repeat_signing(campaign: CampaignPage, normalised: str, now: datetime) -> None:
     config = current_app.config
     cutoff = now - config["RESEND_INTERVAL"]
     # A conditional UPDATE claims the right to send, so parallel repeats send at most one.
@@ -127,12 +130,12 @@ def _answer_repeat_signing(campaign: Campaign, normalised: str, now: datetime) -
     signature = db.session.get(Signature, claimed)
     db.session.refresh(signature)
     if signature.state == PENDING:
-        queue_confirmation_email(signature, campaign, confirmation_token(signature))
+        queue_confirmation_email(signature, campaign.title, confirmation_token(signature))
     else:
-        queue_already_signed_email(signature, campaign)
+        queue_already_signed_email(signature, campaign.title, campaign.slug)
 
 
-def resend_confirmation(campaign: Campaign, email: str, now: datetime | None = None) -> None:
+def resend_confirmation(campaign: CampaignPage, email: str, now: datetime | None = None) -> None:
     """Send a pending signature's confirmation again; silently nothing for unknown addresses."""
     now = now or utcnow()
     _answer_repeat_signing(campaign, normalise_email(email), now)
@@ -150,42 +153,57 @@ NOT_ACCEPTING = "not_accepting"
 
 @dataclass(frozen=True)
 class ConfirmationOutcome:
-    """What happened to a confirmation attempt, and the campaign (for links) when known."""
+    """What happened to a confirmation attempt, and the campaign's slug and title if known."""
 
     result: str
-    campaign: Campaign | None = None
+    slug: str | None = None
+    title: str | None = None
 
 
-def check_confirmation_token(token: str) -> ConfirmationOutcome:
+def _outcome(result: str, campaign: Campaign | None, language: str) -> ConfirmationOutcome:
+    if campaign is None:
+        return ConfirmationOutcome(result)
+    return ConfirmationOutcome(result, campaign.slug, campaign.translation(language).title)
+
+
+def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
     """Read-only look at a token for the GET page: changes nothing."""
-    signature, outcome = _signature_for_token(token)
-    if outcome is not None:
-        return outcome
-    if signature.state == CONFIRMED:
-        return ConfirmationOutcome(ALREADY_CONFIRMED, signature_campaign(signature))
-    return ConfirmationOutcome(PENDING, signature_campaign(signature))
+    begin_read_only(db.session)
+    signature, outcome = _signature_for_token(token, language)
+    if outcome is None:
+        result = ALREADY_CONFIRMED if signature.state == CONFIRMED else PENDING
+        outcome = _outcome(result, signature_campaign(signature), language)
+    db.session.rollback()
+    return outcome
 
 
-def confirm_signature(token: str, now: datetime | None = None) -> ConfirmationOutcome:
+def confirm_signature(
+    token: str, language: str, now: datetime | None = None
+) -> ConfirmationOutcome:
     """Confirm the signature a token names, counting it exactly once."""
     now = now or utcnow()
-    signature, outcome = _signature_for_token(token)
+    signature, outcome = _signature_for_token(token, language)
     if outcome is not None:
+        db.session.rollback()
         return outcome
     campaign = signature_campaign(signature)
     if signature.state == CONFIRMED:
-        return ConfirmationOutcome(ALREADY_CONFIRMED, campaign)
+        outcome = _outcome(ALREADY_CONFIRMED, campaign, language)
+        db.session.rollback()
+        return outcome
     if not campaign.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
+        outcome = _outcome(NOT_ACCEPTING, campaign, language)
         record_event("signature.confirm_refused", "signature", signature.id, reason="closed")
         db.session.commit()
-        return ConfirmationOutcome(NOT_ACCEPTING, campaign)
+        return outcome
+    thanks = _outcome(CONFIRMED_NOW, campaign, language)
     if signature.state in (HELD, INVALIDATED):
         # Neutral answer: the same thanks page, nothing counted, and a trace for reviewers.
         if signature.email_verified_at is None:
             signature.email_verified_at = now
         record_event("signature.confirm_while_" + signature.state, "signature", signature.id)
         db.session.commit()
-        return ConfirmationOutcome(CONFIRMED_NOW, campaign)
+        return thanks
     # Only the transaction that moves the row out of PENDING counts it: two tabs, or a
     # double click, race here and the loser updates nothing.
     confirmed = db.session.execute(
@@ -202,11 +220,11 @@ def confirm_signature(token: str, now: datetime | None = None) -> ConfirmationOu
     ).rowcount
     if confirmed != 1:
         db.session.rollback()
-        return ConfirmationOutcome(ALREADY_CONFIRMED, campaign)
+        return ConfirmationOutcome(ALREADY_CONFIRMED, thanks.slug, thanks.title)
     add_to_confirmed_count(campaign.id, 1)
     db.session.commit()
     page_cache.clear()
-    return ConfirmationOutcome(CONFIRMED_NOW, campaign)
+    return thanks
 
 
 def signature_campaign(signature: Signature) -> Campaign:
@@ -214,15 +232,15 @@ def signature_campaign(signature: Signature) -> Campaign:
     return db.session.get(Campaign, signature.campaign_id)
 
 
-def _signature_for_token(token: str):
+def _signature_for_token(token: str, language: str):
     try:
         payload = read_token(CONFIRM_SIGNATURE, token, current_app.config["CONFIRMATION_MAX_AGE"])
     except TokenExpired as expired:
         signature = _signature_by_id(expired.payload.get("s"))
         campaign = signature_campaign(signature) if signature else None
         if signature is not None and signature.state == CONFIRMED:
-            return None, ConfirmationOutcome(ALREADY_CONFIRMED, campaign)
-        return None, ConfirmationOutcome(EXPIRED, campaign)
+            return None, _outcome(ALREADY_CONFIRMED, campaign, language)
+        return None, _outcome(EXPIRED, campaign, language)
     except TokenInvalid:
         return None, ConfirmationOutcome(INVALID)
     signature = _signature_by_id(payload.get("s"))

@@ -1,9 +1,8 @@
 """Sign a campaign, see "check your inbox", confirm by a deliberate click, ask for a new link."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
-from app.campaigns.services import get_campaign
 from app.campaigns.views import load_campaign_page, render_campaign_page
 from app.extensions import limiter
 from app.signatures import services
@@ -29,7 +28,7 @@ def sign(slug):
         contact_consent=form.contact_consent.data,
     )
     try:
-        services.sign_campaign(get_campaign(slug), details, str(get_locale()), request.remote_addr)
+        services.sign_campaign(page, details, str(get_locale()), request.remote_addr)
     except services.CampaignNotAccepting:
         return render_campaign_page(page, form, status=400)
     return redirect(url_for(".check_inbox", slug=slug), code=303)
@@ -48,21 +47,21 @@ def resend(slug):
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("signatures/resend.html", page=page, form=form), status
-    services.resend_confirmation(get_campaign(slug), form.email.data)
+    services.resend_confirmation(page, form.email.data)
     return redirect(url_for(".check_inbox", slug=slug), code=303)
 
 
 @bp.get("/confirm/<token>")
 def confirm_page(token):
     # Mail scanners fetch (and even script) every link: a GET only shows a button.
-    outcome = services.check_confirmation_token(token)
+    outcome = services.check_confirmation_token(token, str(get_locale()))
     return render_outcome(outcome, token)
 
 
 @bp.post("/confirm/<token>")
 @limiter.limit("30 per minute")
 def confirm(token):
-    outcome = services.confirm_signature(token)
+    outcome = services.confirm_signature(token, str(get_locale()))
     return render_outcome(outcome, token)
 
 
@@ -76,10 +75,8 @@ def render_outcome(outcome: services.ConfirmationOutcome, token: str):
         services.EXPIRED: ("signatures/expired.html", 410),
         services.INVALID: ("signatures/invalid_link.html", 404),
     }
-    if outcome.result not in templates:
-        abort(500)
     template, status = templates[outcome.result]
-    campaign = outcome.campaign
-    title = campaign.translation(str(get_locale())).title if campaign else None
-    response = render_template(template, token=token, campaign=campaign, campaign_title=title)
+    response = render_template(
+        template, token=token, campaign_slug=outcome.slug, campaign_title=outcome.title
+    )
     return response, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
