@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 # Debian packages WeasyPrint needs (Pango, HarfBuzz) and fonts with Arabic glyphs.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
+# Debian's Chromium for the browser tests (driven by Playwright, which downloads no browser).
+TEST_SYSTEM_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test system-packages migrate load-campaigns worker translations lint bench clean
@@ -13,6 +15,7 @@ run: $(VENV)/.installed system-packages migrate load-campaigns
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.installed system-packages
+	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 $(VENV)/.installed: pyproject.toml

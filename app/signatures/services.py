@@ -4,6 +4,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -46,6 +47,20 @@ class SignatureDetails:
     country: str = ""
     public: bool = False
     contact_consent: bool = False
+
+
+@lru_cache(maxsize=4)
+def _insert_unless_signed(dialect: str):
+    """INSERT ... ON CONFLICT (campaign, normalised email) DO NOTHING RETURNING id.
+
+    Built once per dialect; the values come as parameters.
+    """
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(Signature)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
+        .returning(Signature.id)
+    )
 
 
 def confirmation_token(signature: Signature) -> str:
@@ -92,14 +107,7 @@ def sign_campaign(
     )
     # INSERT ... ON CONFLICT DO NOTHING: simultaneous submissions of one address race
     # on the unique constraint, and the losers simply see no row inserted.
-    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Signature)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
-        .returning(Signature.id)
-    )
-    new_id = db.session.execute(statement).scalar()
+    new_id = db.session.execute(_insert_unless_signed(db.engine.dialect.name), values).scalar()
     if new_id is not None:
         # The row as inserted, without reading it back: the email needs only these values.
         signature = Signature(id=new_id, **values)
