@@ -108,6 +108,9 @@ def config_overrides():
     return {}
 
 
+_fresh_postgres_schema: list = []
+
+
 @pytest.fixture
 def app(request, tmp_path, config_overrides):
     overrides = dict(config_overrides)
@@ -117,6 +120,11 @@ def app(request, tmp_path, config_overrides):
     app = create_app(app_config(tmp_path, **overrides))
     page_cache.clear()
     with app.app_context():
+        if ON_POSTGRES and not _fresh_postgres_schema:
+            # The database outlives test runs: rebuild the schema once per session so a
+            # model change never meets last run's tables.
+            _db.drop_all()
+            _fresh_postgres_schema.append(True)
         _db.create_all()
         yield app
         _db.session.remove()

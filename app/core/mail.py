@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from flask import Flask, current_app
-from sqlalchemy import Integer, String, Text, or_, select
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import JSON, Integer, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
@@ -33,9 +34,15 @@ class OutboxEmail(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), nullable=False)
     to_address: Mapped[str] = mapped_column(String(320), nullable=False)
-    subject: Mapped[str] = mapped_column(String(255), nullable=False)
-    body_text: Mapped[str] = mapped_column(Text, nullable=False)
+    # Either the message as written (subject and bodies), or what to write it from:
+    # a template under templates/emails/, its language and its values. A templated email
+    # is rendered by the sender, so the request that queues it does no rendering.
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(100))
+    language: Mapped[str | None] = mapped_column(String(12))
+    context: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # When the row is next due; while SENDING it is the end of the sender's lease, so a
@@ -55,21 +62,42 @@ class PermanentFailure(Exception):
 
 
 def queue_email(to_address: str, subject: str, body_text: str, body_html: str | None = None):
-    """Add an email to the current transaction; it is delivered only if that commits."""
-    domain = to_address.rpartition("@")[2] or "localhost"
-    sender_domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or domain
+    """Add a written email to the current transaction; it is delivered only if that commits."""
+    return _add_to_outbox(to_address, subject=subject, body_text=body_text, body_html=body_html)
+
+
+def queue_templated_email(to_address: str, template: str, language: str, context: dict):
+    """Add an email to be written from templates/emails/<template>.{subject.txt,txt,html}
+    in `language` with the JSON-able `context`, when it is sent."""
+    return _add_to_outbox(to_address, template=template, language=language, context=context)
+
+
+def _add_to_outbox(to_address: str, **content) -> OutboxEmail:
+    domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or "localhost"
     email = OutboxEmail(
-        message_id=make_msgid(domain=sender_domain),
+        message_id=make_msgid(domain=domain),
         to_address=to_address,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
         status=QUEUED,
         next_attempt_at=utcnow(),
+        **content,
     )
     db.session.add(email)
     db.session.info["outbox_queued"] = True
     return email
+
+
+def write_templated_email(email: OutboxEmail) -> None:
+    """Render a templated email's subject and bodies into the row, in its language."""
+    from app.core.i18n import text_direction
+
+    with force_locale(email.language):
+        context = dict(
+            email.context, language=email.language, direction=text_direction(email.language)
+        )
+        name = f"emails/{email.template}"
+        email.subject = render_template(f"{name}.subject.txt", **context).strip()
+        email.body_text = render_template(f"{name}.txt", **context)
+        email.body_html = render_template(f"{name}.html", **context)
 
 
 def build_message(email: OutboxEmail, mail_from: str) -> EmailMessage:
@@ -195,6 +223,8 @@ def send_due_emails(now: datetime | None = None, limit: int = 100, transport=Non
     now = now or utcnow()
     for email in claim_due_emails(now, limit):
         try:
+            if email.body_text is None:
+                _write_or_retry(email)
             transport.send(build_message(email, config["MAIL_FROM"]))
         except PermanentFailure as error:
             email.attempts += 1
@@ -221,6 +251,15 @@ def send_due_emails(now: datetime | None = None, limit: int = 100, transport=Non
             report.sent.append(email.id)
         db.session.commit()
     return report
+
+
+def _write_or_retry(email: OutboxEmail) -> None:
+    try:
+        write_templated_email(email)
+    except Exception as error:
+        # A broken template is our bug, not the message's: keep it queued for the fix.
+        log.exception("Writing templated email %s failed", email.id)
+        raise TemporaryFailure(f"could not write the email: {error}") from error
 
 
 def run_worker(interval: float = 2.0, max_passes: int | None = None) -> None:

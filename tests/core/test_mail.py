@@ -6,7 +6,16 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.core.database import utcnow
-from app.core.mail import FAILED, QUEUED, SENDING, SENT, OutboxEmail, queue_email, send_due_emails
+from app.core.mail import (
+    FAILED,
+    QUEUED,
+    SENDING,
+    SENT,
+    OutboxEmail,
+    queue_email,
+    queue_templated_email,
+    send_due_emails,
+)
 from app.extensions import db
 from app.signatures.models import Signature
 from tests.conftest import postgres_only
@@ -124,7 +133,7 @@ def test_database_error_mid_transaction_leaves_nothing_behind(app, client, db):
     else:
         db.session.execute(
             text(
-                "CREATE FUNCTION fail_outbox() RETURNS trigger AS $$ BEGIN "
+                "CREATE OR REPLACE FUNCTION fail_outbox() RETURNS trigger AS $$ BEGIN "
                 "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
             )
         )
@@ -150,7 +159,7 @@ def test_database_error_mid_transaction_leaves_nothing_behind(app, client, db):
             )
         )
         if db.engine.dialect.name != "sqlite":
-            db.session.execute(text("DROP FUNCTION fail_outbox()"))
+            db.session.execute(text("DROP FUNCTION IF EXISTS fail_outbox()"))
         db.session.commit()
 
 
@@ -189,3 +198,27 @@ def test_parallel_senders_never_send_a_message_twice(app, smtp):
     send_due_emails()
     recipients = [m["To"] for m in smtp.messages]
     assert len(recipients) == 40 and len(set(recipients)) == 40
+
+
+def test_templated_email_is_written_by_the_sender_in_its_language(app, smtp):
+    queue_templated_email(
+        "reader@example.org",
+        "signatures/already_signed",
+        "ar",
+        {"name": "ليلى", "title": "عريضة", "campaign_url": "http://rally.test/c/x"},
+    )
+    db.session.commit()
+    assert outbox()[0].body_text is None  # the request that queued it rendered nothing
+    send_due_emails()
+    [message] = smtp.messages
+    assert "عريضة" in message["Subject"] and "ليلى" in message.get_body(("plain",)).get_content()
+    assert 'dir="rtl"' in message.get_body(("html",)).get_content()
+    assert outbox()[0].subject == message["Subject"]  # what was sent is kept
+
+
+def test_an_email_whose_template_breaks_stays_queued(app, smtp):
+    queue_templated_email("reader@example.org", "signatures/no-such-template", "en", {})
+    db.session.commit()
+    report = send_due_emails()
+    assert report.retrying and smtp.messages == []
+    assert outbox()[0].status == QUEUED and "could not write" in outbox()[0].last_error

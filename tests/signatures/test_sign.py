@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.core.mail import OutboxEmail
+from app.core.mail import OutboxEmail, send_due_emails
 from app.extensions import db
 from app.signatures.models import CONFIRMED, PENDING, Signature
 from app.signatures.services import normalise_email
@@ -135,6 +135,7 @@ def test_signing_again_while_pending_resends_at_most_once_a_minute(client, app):
     signature.last_emailed_at = signature.last_emailed_at - app.config["RESEND_INTERVAL"]
     db.session.commit()
     submit_signature(client, "c", email="twice@example.org")
+    send_due_emails()  # writes each email from its template (and logs it: no SMTP here)
     emails = db.session.execute(select(OutboxEmail).order_by(OutboxEmail.id)).scalars().all()
     assert len(emails) == 2
     assert "/confirm/" in emails[1].body_text  # a fresh confirmation, same signature
@@ -145,6 +146,7 @@ def test_signing_again_when_confirmed_sends_already_signed_note(client):
     campaign = make_campaign(slug="c")
     make_signature(campaign, state=CONFIRMED, email="done@example.org")
     submit_signature(client, "c", email="done@example.org")
+    send_due_emails()
     [email] = db.session.execute(select(OutboxEmail)).scalars().all()
     assert "already signed" in email.subject
     assert "/confirm/" not in email.body_text

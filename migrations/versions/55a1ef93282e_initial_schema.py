@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5335ea309153
+Revision ID: 55a1ef93282e
 Revises: 
-Create Date: 2026-11-25 08:58:01.409104
+Create Date: 2026-11-25 09:50:54.350624
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5335ea309153'
+revision = '55a1ef93282e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -47,9 +47,12 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.String(length=255), nullable=False),
     sa.Column('to_address', sa.String(length=320), nullable=False),
-    sa.Column('subject', sa.String(length=255), nullable=False),
-    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=True),
+    sa.Column('body_text', sa.Text(), nullable=True),
     sa.Column('body_html', sa.Text(), nullable=True),
+    sa.Column('template', sa.String(length=100), nullable=True),
+    sa.Column('language', sa.String(length=12), nullable=True),
+    sa.Column('context', sa.JSON(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
