@@ -7,12 +7,12 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.campaigns.models import Campaign
-from app.campaigns.services import CampaignPage, add_to_confirmed_count, page_cache
+from app.campaigns.services import CampaignPage, add_to_confirmed_count
 from app.core.audit import record_event
 from app.core.database import begin_read_only, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
@@ -188,51 +188,68 @@ def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
 def confirm_signature(
     token: str, language: str, now: datetime | None = None
 ) -> ConfirmationOutcome:
-    """Confirm the signature a token names, counting it exactly once."""
+    """Confirm the signature a token names, counting it exactly once.
+
+    The checks run in a read-only transaction; only the final writes take SQLite's write
+    lock, so confirmations do not queue behind each other while tokens are being checked.
+    """
     now = now or utcnow()
+    begin_read_only(db.session)
     signature, outcome = _signature_for_token(token, language)
     if outcome is not None:
         db.session.rollback()
         return outcome
     campaign = signature_campaign(signature)
-    if signature.state == CONFIRMED:
-        outcome = _outcome(ALREADY_CONFIRMED, campaign, language)
-        db.session.rollback()
-        return outcome
-    if not campaign.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
-        outcome = _outcome(NOT_ACCEPTING, campaign, language)
-        record_event("signature.confirm_refused", "signature", signature.id, reason="closed")
+    signature_id, state, nonce = signature.id, signature.state, signature.token_nonce
+    if state == CONFIRMED:
+        result = ALREADY_CONFIRMED
+    elif not campaign.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
+        result = NOT_ACCEPTING
+    else:
+        result = CONFIRMED_NOW
+    outcome = _outcome(result, campaign, language)
+    campaign_id = campaign.id
+    db.session.rollback()
+
+    if result == NOT_ACCEPTING:
+        record_event("signature.confirm_refused", "signature", signature_id, reason="closed")
         db.session.commit()
-        return outcome
-    thanks = _outcome(CONFIRMED_NOW, campaign, language)
-    if signature.state in (HELD, INVALIDATED):
+    elif result == CONFIRMED_NOW and state in (HELD, INVALIDATED):
         # Neutral answer: the same thanks page, nothing counted, and a trace for reviewers.
-        if signature.email_verified_at is None:
-            signature.email_verified_at = now
-        record_event("signature.confirm_while_" + signature.state, "signature", signature.id)
+        db.session.execute(
+            update(Signature)
+            .where(Signature.id == signature_id, Signature.email_verified_at.is_(None))
+            .values(email_verified_at=now)
+        )
+        record_event("signature.confirm_while_" + state, "signature", signature_id)
         db.session.commit()
-        return thanks
-    # Only the transaction that moves the row out of PENDING counts it: two tabs, or a
-    # double click, race here and the loser updates nothing.
-    confirmed = db.session.execute(
+    elif result == CONFIRMED_NOW and not _count_confirmation(signature_id, nonce, campaign_id, now):
+        return ConfirmationOutcome(ALREADY_CONFIRMED, outcome.slug, outcome.title)
+    return outcome
+
+
+def _count_confirmation(signature_id: int, nonce: str, campaign_id: int, now: datetime) -> bool:
+    """Move the signature out of PENDING and count it, in one short write transaction.
+
+    Only the transaction whose UPDATE matches counts: two tabs, or a double click, race
+    here and the loser updates nothing.
+    """
+    moved = db.session.execute(
         update(Signature)
         .where(
-            and_(
-                Signature.id == signature.id,
-                Signature.state == PENDING,
-                Signature.token_nonce == signature.token_nonce,
-            )
+            Signature.id == signature_id,
+            Signature.state == PENDING,
+            Signature.token_nonce == nonce,
         )
         .values(state=CONFIRMED, confirmed_at=now, email_verified_at=now, token_nonce=None)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if confirmed != 1:
+    if moved != 1:
         db.session.rollback()
-        return ConfirmationOutcome(ALREADY_CONFIRMED, thanks.slug, thanks.title)
-    add_to_confirmed_count(campaign.id, 1)
+        return False
+    add_to_confirmed_count(campaign_id, 1)
     db.session.commit()
-    page_cache.clear()
-    return thanks
+    return True
 
 
 def signature_campaign(signature: Signature) -> Campaign:
