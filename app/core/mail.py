@@ -12,7 +12,7 @@ from email.utils import format_datetime, make_msgid
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import JSON, Integer, String, Text, or_, select
+from sqlalchemy import JSON, Integer, String, Text, insert, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
@@ -72,18 +72,21 @@ def queue_templated_email(to_address: str, template: str, language: str, context
     return _add_to_outbox(to_address, template=template, language=language, context=context)
 
 
-def _add_to_outbox(to_address: str, **content) -> OutboxEmail:
+def _add_to_outbox(to_address: str, **content) -> None:
     domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or "localhost"
-    email = OutboxEmail(
-        message_id=make_msgid(domain=domain),
-        to_address=to_address,
-        status=QUEUED,
-        next_attempt_at=utcnow(),
-        **content,
+    # A Core INSERT: no ORM object to track and flush, on the signing hot path.
+    db.session.execute(
+        insert(OutboxEmail.__table__).values(
+            message_id=make_msgid(domain=domain),
+            to_address=to_address,
+            status=QUEUED,
+            attempts=0,
+            next_attempt_at=utcnow(),
+            created_at=utcnow(),
+            **content,
+        )
     )
-    db.session.add(email)
     db.session.info["outbox_queued"] = True
-    return email
 
 
 def write_templated_email(email: OutboxEmail) -> None:

@@ -100,8 +100,15 @@ def email_field() -> StringField:
     )
 
 
+class CsrfByApp:
+    # CSRFProtect checks every POST before any view runs; checking again per form is waste.
+    csrf = False
+
+
 class SignForm(FlaskForm):
     """Name, email, locality, country and the two opt-ins."""
+
+    Meta = CsrfByApp
 
     name = StringField(
         _l("Full name"),
@@ -143,6 +150,8 @@ class SignForm(FlaskForm):
 
 class ResendForm(FlaskForm):
     """Ask for a fresh confirmation email; the address must be typed again."""
+
+    Meta = CsrfByApp
 
     email = email_field()
     required_fields = {"email"}

@@ -57,9 +57,9 @@ def _insert_unless_signed(dialect: str):
     """
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(Signature)
+        insert(Signature.__table__)
         .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
-        .returning(Signature.id)
+        .returning(Signature.__table__.c.id)
     )
 
 

@@ -1,0 +1,980 @@
+"""Benchmark Rally's signing path with wrk, on SQLite and then on PostgreSQL.
+
+For each database: a fresh database, `flask db upgrade`, `flask campaigns load`, the app
+under `gunicorn -w 2` on a free loopback port, then these wrk runs (bench/lua/*.lua):
+
+  page     GET the campaign page as a first-time visitor (no cookie). Expects 200.
+  sign     POST the sign form as a browser would: each request its own session cookie
+           and CSRF token, and a unique email address. Expects 303. The pairs come from
+           unmeasured passes of page GETs beforehand (twice the warm-up's rate x duration).
+  confirm  POST confirmation clicks, one pending signature's token per request. Expects 200
+           with the "thank you" page. Tokens are those of the sign runs' signatures, topped
+           up by bench/app_helper.py (pending rows inserted directly) if they would run out.
+  bare     bench/bare_app.py under the same gunicorn settings and database: one signature
+           row + one outbox row per POST. Expects 201. sign/bare is the number that
+           means the same on any machine.
+
+Then, after the page cache has expired, the count the page shows is compared with the
+confirmed rows in the database (OK / MISMATCH). A table with the targets is printed and
+the same is written as JSON to bench/out/. The exit status is non-zero on any error
+(unexpected status, socket error, mismatch, failed step); missed speed targets alone
+do not fail the run.
+
+Rate limiting is off (RATELIMIT_ENABLED=0) because all load comes from one IP address;
+mail delivery after the response is off (OUTBOX_SEND_AFTER_REQUEST=0) because production
+runs a separate `flask outbox worker` and this measures the web tier. The app runs with
+RALLY_ENV=production and a random SECRET_KEY.
+
+The "other CPU %" column is CPU that processes outside the benchmark (not gunicorn, wrk
+or PostgreSQL) used during a run: on a shared machine it tells which numbers to distrust.
+
+    .venv/bin/python bench/sign.py [--duration 20] [--connections 16] [--threads 2]
+                                   [--databases sqlite,postgresql] [--pg-url URL]
+"""
+
+import argparse
+import http.client
+import json
+import math
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+LUA_DIR = BENCH_DIR / "lua"
+OUT_DIR = BENCH_DIR / "out"
+VENV_BIN = Path(sys.executable).parent
+
+SLUG = "gender-neutral-restrooms"
+PAGE_PATH = f"/c/{SLUG}"
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/rally_bench"
+
+# Targets: the sign path keeps up with a bare insert; the page is fast; nothing fails.
+SIGN_BARE_RATIO_TARGET = 0.5
+PAGE_RPS_TARGET = 1000.0
+PAGE_P99_TARGET_MS = 50.0
+# CPU used by processes outside the benchmark (percent of one CPU) worth a warning.
+OTHER_CPU_WARNING_PERCENT = 25.0
+
+SCENARIOS = (
+    # key, label, expected status
+    ("page", "campaign page GET", 200),
+    ("sign", "sign POST", 303),
+    ("confirm", "confirm POST", 200),
+    ("bare", "bare insert POST", 201),
+)
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+class BenchError(Exception):
+    """A step of the benchmark failed (not a slow result: a broken one)."""
+
+
+# wrk ----------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    """What one wrk run reported: its text summary plus the @-lines of lua/common.lua."""
+
+    requests: int
+    rps: float
+    p50_ms: float | None
+    p99_ms: float | None
+    socket_errors: dict[str, int]
+    non_2xx_3xx: int
+    statuses: dict[int, int]
+    counters: dict[str, int]
+    output: str = field(repr=False)
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Parse wrk's --latency report and the @-lines printed by the Lua done()."""
+    percentiles = {
+        int(p): float(value) * UNITS_MS[unit]
+        for p, value, unit in re.findall(
+            r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE
+        )
+    }
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    socket_errors = (
+        dict(zip(("connect", "read", "write", "timeout"), map(int, socket.groups()), strict=True))
+        if socket
+        else {"connect": 0, "read": 0, "write": 0, "timeout": 0}
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    requests = re.search(r"(\d+) requests in", output)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    statuses, counters = {}, {}
+    for name, first, second in re.findall(r"^@(\w+) (\d+)(?: (\d+))?$", output, re.MULTILINE):
+        if name == "status":
+            statuses[int(first)] = int(second)
+        else:
+            counters[name] = int(first)
+    return WrkResult(
+        requests=int(requests.group(1)) if requests else 0,
+        rps=float(rps.group(1)) if rps else 0.0,
+        p50_ms=percentiles.get(50),
+        p99_ms=percentiles.get(99),
+        socket_errors=socket_errors,
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        statuses=statuses,
+        counters=counters,
+        output=output,
+    )
+
+
+def run_wrk(opts, url: str, script: str, args: list[str], seconds: int) -> WrkResult:
+    """Run wrk for `seconds` against `url` with a Lua script from bench/lua/."""
+    command = [
+        opts.wrk,
+        "-t",
+        str(opts.threads),
+        "-c",
+        str(opts.connections),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+        "--timeout",
+        f"{opts.timeout}s",
+        "-s",
+        str(LUA_DIR / script),
+        url,
+        "--",
+        *args,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    if done.stderr.strip():
+        # Lua errors inside wrk threads are reported on stderr while wrk itself goes on.
+        raise BenchError(f"wrk script {script} reported: {done.stderr.strip()[:2000]}")
+    return parse_wrk(done.stdout)
+
+
+# gunicorn and its memory --------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def proc_status_kb(pid: int, key: str) -> int:
+    """One kB value (such as VmRSS) from /proc/<pid>/status, 0 if the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def child_pids(parent: int) -> list[int]:
+    """Processes whose parent is `parent` (the gunicorn workers of a master)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent:
+            children.append(int(stat.parent.name))
+    return children
+
+
+class Gunicorn:
+    """`gunicorn -w 2 -b 127.0.0.1:<free port> <app>`, started and always stopped by us."""
+
+    def __init__(self, app_spec: str, env: dict, cwd: Path, log_path: Path, workers: int):
+        self.app_spec, self.env, self.cwd, self.log_path = app_spec, env, cwd, log_path
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.seen_workers: set[int] = set()
+
+    def __enter__(self):
+        command = [
+            str(VENV_BIN / "gunicorn"),
+            "-w",
+            str(self.workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--log-level",
+            "warning",
+            self.app_spec,
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
+        """Poll `path` until it answers (any status below 500) and all workers are up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn {self.app_spec} exited:\n{self.log_tail()}")
+            try:
+                status, _, _ = http_get(self.base_url + path, timeout=2)
+                if status < 500 and len(self.worker_pids()) >= self.workers:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise BenchError(
+            f"gunicorn {self.app_spec} did not answer in {timeout}s:\n{self.log_tail()}"
+        )
+
+    def worker_pids(self) -> list[int]:
+        """The master's current children; remembered so stop() can reap stragglers."""
+        pids = child_pids(self.process.pid)
+        self.seen_workers.update(pids)
+        return pids
+
+    def rss_kb(self) -> int:
+        """Current resident memory of master + workers, in kB."""
+        pids = [self.process.pid, *self.worker_pids()]
+        return sum(proc_status_kb(p, "VmRSS") for p in pids)
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of gunicorn's log, for error messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """SIGTERM the master, SIGKILL it after 15 s, then any worker of ours left behind."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.worker_pids()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        for pid in self.seen_workers:
+            try:
+                if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+
+
+class RssSampler:
+    """Poll a server's total RSS in a background thread; `peak_mb` is the highest seen."""
+
+    def __init__(self, server: Gunicorn, interval: float = 0.2):
+        self.server, self.interval = server, interval
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, self.server.rss_kb())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+        self.peak_kb = max(self.peak_kb, self.server.rss_kb())
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kb / 1024
+
+
+# CPU accounting: a shared machine's other work shows up instead of silently lowering numbers.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_ticks() -> int:
+    """CPU ticks the whole machine has spent busy so far, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+
+
+def process_ticks(pids) -> dict[int, int]:
+    """utime + stime ticks of each live process in `pids`."""
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks[pid] = int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks
+
+
+def postgres_pids() -> list[int]:
+    """PostgreSQL server processes (all of them: the server is shared)."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                pids.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+class CpuAccount:
+    """Where the machine's CPU went during a run: server, wrk, PostgreSQL, anything else.
+
+    "other" is CPU used by processes that are not part of the benchmark; a machine shared
+    with other work shows it there, and its numbers are then lower than they should be.
+    """
+
+    def __init__(self, server: Gunicorn):
+        self.server = server
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        self.machine_busy = machine_busy_ticks()
+        self.server_ticks = process_ticks([self.server.process.pid, *self.server.worker_pids()])
+        self.pg_ticks = process_ticks(postgres_pids())
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once reaped
+        return self
+
+    def __exit__(self, *exc_info):
+        seconds = max(time.monotonic() - self.started, 1e-6)
+        busy = machine_busy_ticks() - self.machine_busy
+
+        def delta(before: dict[int, int], after: dict[int, int]) -> int:
+            return sum(ticks - before.get(pid, 0) for pid, ticks in after.items())
+
+        server = delta(self.server_ticks, process_ticks(self.server_ticks))
+        postgres = delta(self.pg_ticks, process_ticks(postgres_pids()))
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wrk_seconds = (children.ru_utime + children.ru_stime) - (
+            self.children.ru_utime + self.children.ru_stime
+        )
+
+        def percent(ticks: float) -> float:
+            return round(100.0 * ticks / CLOCK_TICKS / seconds, 1)
+
+        self.percent = {  # percent of one CPU, like top
+            "machine_busy": percent(busy),
+            "server": percent(server),
+            "wrk": round(100.0 * wrk_seconds / seconds, 1),
+            "postgres": percent(postgres),
+        }
+        used = self.percent["server"] + self.percent["wrk"] + self.percent["postgres"]
+        self.percent["other"] = round(max(0.0, self.percent["machine_busy"] - used), 1)
+
+
+# HTTP, commands, databases ------------------------------------------------------------
+
+
+def http_get(url: str, timeout: float = 10) -> tuple[int, str, dict]:
+    """GET a loopback URL without proxies; return status, body text and headers."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = connection.getresponse()
+        return (
+            response.status,
+            response.read().decode("utf-8", "replace"),
+            dict(response.getheaders()),
+        )
+    finally:
+        connection.close()
+
+
+def run_command(command: list[str], env: dict, cwd: Path = ROOT) -> str:
+    """Run a setup command; raise BenchError with its output when it fails."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def app_helper(env: dict, *args: str) -> dict:
+    """Run bench/app_helper.py in Rally's app context and return its JSON answer."""
+    output = run_command([sys.executable, str(BENCH_DIR / "app_helper.py"), *args], env)
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def app_env(database_url: str, page_cache_seconds: str) -> dict:
+    """The environment the app, its CLI and the helpers run with."""
+    env = dict(os.environ)
+    env.update(
+        FLASK_APP="wsgi.py",
+        RALLY_ENV="production",
+        DATABASE_URL=database_url,
+        SECRET_KEY=secrets.token_hex(32),
+        RATELIMIT_ENABLED="0",
+        OUTBOX_SEND_AFTER_REQUEST="0",
+        PAGE_CACHE_SECONDS=page_cache_seconds,
+        SMTP_HOST="",
+        PROXY_COUNT="0",
+    )
+    return env
+
+
+def postgres_admin(url: str):
+    """An autocommit connection to the server's `postgres` database, and the bench db name."""
+    import psycopg  # only needed for PostgreSQL runs
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if name in ("", "test", "postgres", "template0", "template1"):
+        raise BenchError(
+            f"refusing to drop and recreate database {name!r}: use its own, e.g. rally_bench"
+        )
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    return psycopg.connect(admin_url, autocommit=True), name
+
+
+def recreate_postgres(url: str, create: bool = True) -> None:
+    """DROP the benchmark database (forcing out any connection), then CREATE it again."""
+    from psycopg import sql
+
+    connection, name = postgres_admin(url)
+    with connection:
+        identifier = sql.Identifier(name)
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+        if create:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+
+
+# Input files for the Lua scripts ------------------------------------------------------
+
+
+def read_pairs(prefix: Path, threads: int) -> list[str]:
+    """The "cookie\\ttoken" lines page.lua's threads wrote to <prefix>.<thread id>."""
+    lines = []
+    for thread_id in range(threads):
+        path = Path(f"{prefix}.{thread_id}")
+        if path.exists():
+            lines += [line for line in path.read_text().splitlines() if "\t" in line]
+            path.unlink()
+    return lines
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    """Write lines to a file for a Lua script; refuse an empty one (wrk would loop on nil)."""
+    if not lines:
+        raise BenchError(f"no input lines for {path.name}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def confirm_lines(tokens_file: Path, pairs: list[str]) -> list[str]:
+    """One "token\\tcookie\\tcsrf" line per pending signature, cycling through the pairs."""
+    tokens = tokens_file.read_text().split()
+    return [f"{token}\t{pairs[i % len(pairs)]}" for i, token in enumerate(tokens)]
+
+
+# Scenarios ----------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    """One measured wrk run, as it goes into the table and the JSON."""
+
+    key: str
+    label: str
+    expected_status: int
+    rps: float
+    p50_ms: float | None
+    p99_ms: float | None
+    requests: int
+    errors: int
+    error_detail: dict
+    peak_rss_mb: float
+    cpu_percent: dict
+    statuses: dict
+    counters: dict
+    notes: list[str] = field(default_factory=list)
+
+
+def measure(opts, server: Gunicorn, key: str, url: str, script: str, args: list[str]) -> Scenario:
+    """Run one measured scenario with memory sampling and count its errors."""
+    label, expected = next((label, status) for k, label, status in SCENARIOS if k == key)
+    with RssSampler(server) as sampler, CpuAccount(server) as cpu:
+        result = run_wrk(opts, url, script, args, opts.duration)
+    unexpected = {code: n for code, n in result.statuses.items() if code != expected}
+    detail = {k: v for k, v in result.socket_errors.items() if v}
+    if unexpected:
+        detail["unexpected_statuses"] = unexpected
+    errors = sum(result.socket_errors.values()) + sum(unexpected.values())
+    if key == "confirm":
+        # A 200 that is not the "thank you" page is "already confirmed": a token used twice.
+        not_new = result.statuses.get(200, 0) - result.counters.get("confirmed_now", 0)
+        if not_new:
+            detail["already_confirmed_200s"] = not_new
+            errors += not_new
+    notes = []
+    if any(code >= 500 for code in result.statuses):
+        # The traceback explains a 5xx better than any count: keep the end of the server log.
+        detail["server_log_tail"] = server.log_tail(40)
+    if cpu.percent["other"] > OTHER_CPU_WARNING_PERCENT:
+        notes.append(
+            f"other processes used {cpu.percent['other']:.0f}% of a CPU during this run: "
+            "its numbers are lower than on a quiet machine"
+        )
+    return Scenario(
+        key=key,
+        label=label,
+        expected_status=expected,
+        rps=result.rps,
+        p50_ms=result.p50_ms,
+        p99_ms=result.p99_ms,
+        requests=result.requests,
+        errors=errors,
+        error_detail=detail,
+        peak_rss_mb=round(sampler.peak_mb, 1),
+        cpu_percent=cpu.percent,
+        statuses={str(k): v for k, v in sorted(result.statuses.items())},
+        counters=result.counters,
+        notes=notes,
+    )
+
+
+def parse_shown_count(html: str) -> int | None:
+    """The confirmed count in the page's progress paragraph ("1,234 signatures")."""
+    match = re.search(r'class="progress__count"[^>]*>\s*([0-9][0-9,.\s\u00a0\u202f]*)', html)
+    return int(re.sub(r"\D", "", match.group(1))) if match else None
+
+
+class RallyRun:
+    """The Rally scenarios on one database, against one running gunicorn."""
+
+    def __init__(self, opts, kind: str, env: dict, server: Gunicorn, work: Path, result: dict):
+        self.opts, self.kind, self.env, self.server, self.work = opts, kind, env, server, work
+        self.url = server.base_url
+        self.scenarios, self.checks = result["scenarios"], result["checks"]
+        self.result = result
+        self.pool: list[str] = []  # "cookie\ttoken" pairs from page GETs
+        self.sign_303s = 0  # over the warm-up and the measured run
+        self.thank_yous = 0  # confirmation "thank you" pages, likewise
+        self.seeded = 0  # pending signatures app_helper inserted directly
+
+    def collect(self, seconds: int) -> list[str]:
+        """GET the page for `seconds` unmeasured and return the cookie/token pairs."""
+        prefix = self.work / "pairs"
+        run_wrk(self.opts, self.url + PAGE_PATH, "page.lua", [str(prefix)], seconds)
+        return read_pairs(prefix, self.opts.threads)
+
+    def page(self) -> None:
+        """a. The campaign page as first-time visitors, after an unmeasured warm-up pass.
+
+        The warm-up pass is also the first collection of cookie/token pairs; the measured
+        run only counts statuses (collecting costs wrk enough CPU to lower the number).
+        """
+        log(f"[{self.kind}] page: warm-up, then GET {PAGE_PATH} for {self.opts.duration}s")
+        self.pool = self.collect(self.opts.warmup)
+        if len(self.pool) < 4 * self.opts.threads:
+            raise BenchError(f"GETting the page yielded only {len(self.pool)} cookie/token pairs")
+        url = self.url + PAGE_PATH
+        self.scenarios["page"] = measure(self.opts, self.server, "page", url, "page.lua", [])
+
+    def sign_args(self, pairs: list[str], name: str) -> list[str]:
+        """sign.lua's arguments: pairs file, threads, run tag (keeps emails unique), slug."""
+        path = write_lines(self.work / f"pairs-{name}", pairs)
+        return [str(path), str(self.opts.threads), name, SLUG]
+
+    def sign(self) -> None:
+        """b. Sign POSTs; a warm-up estimates the rate, then enough pairs are collected."""
+        opts = self.opts
+        warm = run_wrk(opts, self.url, "sign.lua", self.sign_args(self.pool, "warm"), opts.warmup)
+        self.sign_303s += warm.statuses.get(303, 0)
+        wanted = math.ceil(2 * warm.rps * opts.duration)
+        page_rps = max(self.scenarios["page"].rps, 1.0)
+        seconds = max(1, min(opts.collect_max, math.ceil(wanted / page_rps * 1.1)))
+        log(f"[{self.kind}] collecting cookie/token pairs for {seconds}s (want {wanted})")
+        self.pool = self.collect(seconds)
+        log(f"[{self.kind}] sign: POST with {len(self.pool)} pairs for {opts.duration}s")
+        args = self.sign_args(self.pool, "main")
+        sign = measure(opts, self.server, "sign", self.url, "sign.lua", args)
+        self.sign_303s += sign.statuses.get("303", 0)
+        sign.notes.append(
+            f"{len(self.pool)} fresh cookie/token pairs for {sign.requests} requests "
+            f"(warm-up rate {warm.rps:.0f} req/s)"
+        )
+        reused = sign.counters.get("reused", 0)
+        if reused:
+            sign.notes.append(
+                f"{reused} requests reused a cookie/token pair: the campaign page was too slow "
+                "to collect enough within --collect-max (the server's work is the same)"
+            )
+        self.scenarios["sign"] = sign
+
+    def confirm_args(self, tokens: Path, name: str) -> list[str]:
+        """confirm.lua's arguments: a token/cookie/csrf file (pairs cycled), threads."""
+        path = write_lines(self.work / f"confirm-{name}", confirm_lines(tokens, self.pool))
+        return [str(path), str(self.opts.threads)]
+
+    def confirm(self) -> None:
+        """c. Confirmation POSTs, one pending signature each; tokens topped up if short."""
+        opts = self.opts
+        warm_tokens = self.work / "tokens-warm"
+        app_helper(self.env, "tokens", "--out", str(warm_tokens), "--limit", "1000")
+        warm_args = self.confirm_args(warm_tokens, "warm")
+        warm = run_wrk(opts, self.url, "confirm.lua", warm_args, opts.warmup)
+        self.thank_yous += warm.counters.get("confirmed_now", 0)
+        wanted = math.ceil(2 * warm.rps * opts.duration)
+        tokens = self.work / "tokens"
+        made = app_helper(self.env, "tokens", "--out", str(tokens), "--min-pending", str(wanted))
+        self.seeded = made["seeded"]
+        log(f"[{self.kind}] confirm: POST {made['written']} tokens for {opts.duration}s")
+        args = self.confirm_args(tokens, "main")
+        confirm = measure(opts, self.server, "confirm", self.url, "confirm.lua", args)
+        self.thank_yous += confirm.counters.get("confirmed_now", 0)
+        seeded = (
+            f", {made['seeded']} of them inserted directly (the sign runs left fewer than {wanted})"
+            if made["seeded"]
+            else ""
+        )
+        confirm.notes.append(
+            f"{made['written']} pending signatures' tokens for {confirm.requests} requests"
+            f"{seeded}; cookie/token pairs are reused across requests"
+        )
+        self.scenarios["confirm"] = confirm
+
+    def check_counts(self) -> None:
+        """5. Once the page cache has expired: shown count vs rows, and no lost writes."""
+        time.sleep(float(self.opts.page_cache_seconds) + 1)
+        status, html, _ = http_get(self.url + PAGE_PATH)
+        shown = parse_shown_count(html) if status == 200 else None
+        stats = app_helper(self.env, "stats")
+        confirmed = stats["confirmed_rows"]
+        signed = sum(stats["signatures_by_state"].values()) - self.seeded
+        # wrk abandons the requests in flight when it stops; the server still completes them.
+        slack = 2 * self.opts.connections  # warm-up + measured run
+        self.checks["shown_count"] = {
+            "ok": shown is not None and shown == confirmed,
+            "detail": f"page shows {shown}, confirmed rows {confirmed}, "
+            f"shard sum {stats['shard_sum']}",
+        }
+        self.checks["confirmations_counted"] = {
+            "ok": self.thank_yous <= confirmed <= self.thank_yous + slack,
+            "detail": f"{self.thank_yous} thank-you pages, {confirmed} confirmed rows "
+            f"(<= {slack} in flight when wrk stopped)",
+        }
+        self.checks["signatures_stored"] = {
+            "ok": self.sign_303s <= signed <= self.sign_303s + slack,
+            "detail": f"{self.sign_303s} sign 303s, {signed} signature rows from signing "
+            f"(<= {slack} in flight when wrk stopped)",
+        }
+        self.result["stats"] = stats
+
+
+def bench_rally(opts, kind: str, database_url: str, work: Path, result: dict) -> None:
+    """Prepare the database, serve Rally, run page, sign and confirm, then check the counts."""
+    env = app_env(database_url, opts.page_cache_seconds)
+    log(f"[{kind}] migrating and loading campaigns/")
+    run_command([str(VENV_BIN / "flask"), "db", "upgrade"], env)
+    run_command([str(VENV_BIN / "flask"), "campaigns", "load"], env)
+    with Gunicorn("wsgi:app", env, ROOT, work / "gunicorn.log", opts.workers) as server:
+        server.wait_ready(PAGE_PATH)
+        run = RallyRun(opts, kind, env, server, work, result)
+        run.page()
+        run.sign()
+        run.confirm()
+        run.check_counts()
+
+
+def bench_bare(opts, kind: str, bare_url: str, work: Path, result: dict) -> None:
+    """Serve bench/bare_app.py on the same kind of database and measure its insert rate."""
+    env = dict(os.environ, BARE_DATABASE_URL=bare_url)
+    run_command([sys.executable, str(BENCH_DIR / "bare_app.py"), "init"], env)
+    with Gunicorn(
+        "bare_app:app", env, BENCH_DIR, work / "gunicorn-bare.log", opts.workers
+    ) as server:
+        server.wait_ready("/health")
+        run_wrk(opts, server.base_url, "bare.lua", ["w"], opts.warmup)
+        log(f"[{kind}] bare: POST /sign for {opts.duration}s")
+        result["scenarios"]["bare"] = measure(
+            opts, server, "bare", server.base_url, "bare.lua", ["m"]
+        )
+
+
+def bench_database(opts, kind: str, work: Path) -> dict:
+    """All scenarios and checks on one kind of database; failures are recorded, not raised."""
+    result = {"database": kind, "scenarios": {}, "checks": {}, "errors": []}
+    try:
+        if kind == "sqlite":
+            database_url = f"sqlite:///{work / 'rally.sqlite3'}"
+            bare_url = f"sqlite:///{work / 'bare.sqlite3'}"
+        else:
+            database_url = bare_url = opts.pg_url  # the bare app uses its own bare_* tables
+            recreate_postgres(opts.pg_url)
+        bench_rally(opts, kind, database_url, work, result)
+        bench_bare(opts, kind, bare_url, work, result)
+    except Exception as error:  # recorded, reported and turned into a non-zero exit
+        message = (
+            str(error) if isinstance(error, BenchError) else f"{type(error).__name__}: {error}"
+        )
+        result["errors"].append(message)
+        log(f"[{kind}] ERROR: {message}")
+    finally:
+        if kind == "postgresql" and not opts.keep:
+            try:
+                recreate_postgres(opts.pg_url, create=False)
+            except Exception as error:  # noqa: BLE001 - cleanup must not hide the result
+                log(f"[{kind}] could not drop the benchmark database: {error}")
+    return result
+
+
+# Report -------------------------------------------------------------------------------
+
+
+def evaluate(result: dict) -> None:
+    """Add the sign/bare ratio and PASS/MISS per target to one database's result."""
+    scenarios = result["scenarios"]
+    sign, bare, page = scenarios.get("sign"), scenarios.get("bare"), scenarios.get("page")
+    ratio = sign.rps / bare.rps if sign and bare and bare.rps else None
+    result["sign_bare_ratio"] = ratio
+    errors = sum(s.errors for s in scenarios.values()) + len(result["errors"])
+    result["targets"] = [
+        {
+            "target": f"sign POST >= {SIGN_BARE_RATIO_TARGET} x bare insert rate",
+            "value": ratio,
+            "pass": ratio is not None and ratio >= SIGN_BARE_RATIO_TARGET,
+        },
+        {
+            "target": f"campaign page >= {PAGE_RPS_TARGET:.0f} req/s",
+            "value": page.rps if page else None,
+            "pass": bool(page) and page.rps >= PAGE_RPS_TARGET,
+        },
+        {
+            "target": f"campaign page p99 < {PAGE_P99_TARGET_MS:.0f} ms",
+            "value": page.p99_ms if page else None,
+            "pass": bool(page) and page.p99_ms is not None and page.p99_ms < PAGE_P99_TARGET_MS,
+        },
+        {
+            "target": "no errors",
+            "value": errors,
+            "pass": errors == 0 and len(scenarios) == len(SCENARIOS),
+        },
+    ]
+
+
+def fmt(value, spec: str) -> str:
+    """Format a number, or '-' when there is none."""
+    return "-" if value is None else format(value, spec)
+
+
+TABLE_COLUMNS = (
+    # heading, width, format of the value
+    ("database", -11, "s"),
+    ("scenario", -18, "s"),
+    ("req/s", 9, ".1f"),
+    ("p50 ms", 8, ".1f"),
+    ("p99 ms", 8, ".1f"),
+    ("errors", 7, "d"),
+    ("peak RSS MB", 12, ".1f"),
+    ("other CPU %", 12, ".0f"),
+)
+
+
+def table_row(*values) -> str:
+    """One line of the results table; missing values are '-', left-aligned for width < 0."""
+    cells = []
+    for (_, width, spec), value in zip(TABLE_COLUMNS, values, strict=False):
+        text = value if isinstance(value, str) else fmt(value, spec)
+        cells.append(text.ljust(-width) if width < 0 else text.rjust(width))
+    return " ".join(cells).rstrip()
+
+
+def print_report(results: list[dict], opts, elapsed: float) -> None:
+    """The table of scenarios, the ratio, the targets, the checks and notes."""
+    print()
+    print(
+        f"Rally sign benchmark: gunicorn -w {opts.workers}, wrk -t{opts.threads} "
+        f"-c{opts.connections} -d{opts.duration}s --latency, {os.cpu_count()} CPUs.\n"
+        "Rate limiting OFF (RATELIMIT_ENABLED=0: all load comes from one IP); mail delivery "
+        "after the response OFF (OUTBOX_SEND_AFTER_REQUEST=0: the web tier only)."
+    )
+    header = table_row(*(heading for heading, _, _ in TABLE_COLUMNS))
+    rule = "-" * len(header)
+    print(header, rule, sep="\n")
+    for result in results:
+        database = result["database"]
+        for key, label, _ in SCENARIOS:
+            s = result["scenarios"].get(key)
+            if s is None:
+                print(table_row(database, f"{label} (not run)"))
+            else:
+                values = (s.rps, s.p50_ms, s.p99_ms, s.errors, s.peak_rss_mb)
+                print(table_row(database, s.label, *values, s.cpu_percent["other"]))
+        ratio = fmt(result["sign_bare_ratio"], ".2f")
+        print(f"{database:<11} {'sign/bare ratio':<18} {ratio:>9}", rule, sep="\n")
+
+    print("\nTargets")
+    for result in results:
+        for target in result["targets"]:
+            value = target["value"]
+            shown = fmt(value, ".2f" if isinstance(value, float) else "")
+            verdict = "PASS" if target["pass"] else "MISS"
+            print(f"  {result['database']:<11} {target['target']:<40} {shown:>9}  {verdict}")
+
+    print("\nChecks")
+    for result in results:
+        for name, check in result["checks"].items():
+            verdict = "OK" if check["ok"] else "MISMATCH"
+            print(f"  {result['database']:<11} {name:<22} {verdict}: {check['detail']}")
+        for error in result["errors"]:
+            print(f"  {result['database']:<11} ERROR: {error}")
+
+    print("\nNotes")
+    for result in results:
+        for s in result["scenarios"].values():
+            counts = {k: v for k, v in s.error_detail.items() if k != "server_log_tail"}
+            for note in s.notes + ([f"errors: {counts}"] if s.errors else []):
+                print(f"  {result['database']:<11} {s.label}: {note}")
+            if "server_log_tail" in s.error_detail:
+                print(f"  {result['database']:<11} {s.label}: end of the server log:")
+                print(textwrap.indent(s.error_detail["server_log_tail"], "    | "))
+    print(f"\nWhole run: {elapsed:.0f} s")
+
+
+def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> Path:
+    """Write the results to bench/out/sign-<timestamp>.json."""
+    OUT_DIR.mkdir(exist_ok=True)
+    path = OUT_DIR / f"sign-{started.strftime('%Y%m%d-%H%M%S')}.json"
+    document = {
+        "started": started.isoformat(),
+        "elapsed_seconds": round(elapsed, 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "duration_s": opts.duration,
+            "warmup_s": opts.warmup,
+            "threads": opts.threads,
+            "connections": opts.connections,
+            "gunicorn_workers": opts.workers,
+            "RATELIMIT_ENABLED": "0",
+            "OUTBOX_SEND_AFTER_REQUEST": "0",
+            "PAGE_CACHE_SECONDS": opts.page_cache_seconds,
+        },
+        "targets": {
+            "sign_bare_ratio_min": SIGN_BARE_RATIO_TARGET,
+            "page_rps_min": PAGE_RPS_TARGET,
+            "page_p99_ms_max": PAGE_P99_TARGET_MS,
+        },
+        "databases": [
+            {**r, "scenarios": {k: asdict(s) for k, s in r["scenarios"].items()}} for r in results
+        ],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout is only the report."""
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="seconds of each unmeasured warm-up run"
+    )
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--timeout", type=int, default=5, help="wrk request timeout, seconds")
+    parser.add_argument(
+        "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
+        help="PostgreSQL database to drop and recreate (never `test`)",
+    )
+    parser.add_argument(
+        "--collect-max",
+        type=int,
+        default=12,
+        help="at most this many seconds of extra page GETs to collect cookie/token pairs",
+    )
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp folder and the PostgreSQL database"
+    )
+    opts = parser.parse_args()
+    opts.databases = [d.strip() for d in opts.databases.split(",") if d.strip()]
+    unknown = set(opts.databases) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"unknown database kind(s): {', '.join(sorted(unknown))}")
+    opts.page_cache_seconds = os.environ.get("PAGE_CACHE_SECONDS", "2")
+    return opts
+
+
+def main() -> int:
+    """Run every selected database, report, and return the exit status."""
+    opts = parse_args()
+    # SIGTERM becomes SystemExit so the finally blocks stop gunicorn and remove files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started, clock = datetime.now(UTC), time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="rally-bench-"))
+    results = []
+    try:
+        for kind in opts.databases:
+            kind_dir = work / kind
+            kind_dir.mkdir()
+            result = bench_database(opts, kind, kind_dir)
+            evaluate(result)
+            results.append(result)
+    finally:
+        if opts.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    elapsed = time.monotonic() - clock
+    print_report(results, opts, elapsed)
+    print(f"JSON: {write_json(results, opts, started, elapsed).relative_to(ROOT)}")
+    failed = any(
+        r["errors"]
+        or any(s.errors for s in r["scenarios"].values())
+        or not all(c["ok"] for c in r["checks"].values())
+        for r in results
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
