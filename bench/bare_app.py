@@ -16,7 +16,6 @@ BEGIN IMMEDIATE) so that the ratio compares application work, not durability set
 
 import os
 import secrets
-import sqlite3
 import sys
 from datetime import UTC, datetime
 
@@ -29,10 +28,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Rally's own SQLite connection settings (WAL, busy timeout, BEGIN IMMEDIATE), so the
+# ratio compares application work, not database settings.
+from app.core import database as rally_sqlite_settings  # noqa: F401
 
 
 class Base(DeclarativeBase):
@@ -85,26 +86,6 @@ class BareOutboxEmail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at = mapped_column(DateTime(timezone=True), nullable=False)
     sent_at = mapped_column(DateTime(timezone=True))
-
-
-@event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, connection_record):
-    """The same connection settings Rally uses on SQLite."""
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _begin_immediate_on_sqlite(conn):
-    """Take SQLite's write lock up front, as Rally does."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def database_url() -> str:
