@@ -29,6 +29,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
 
 def configure(app: Flask, overrides: dict) -> None:
+    """Environment settings, then overrides, then what follows from them."""
     app.config.update(build_config(app.instance_path))
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
@@ -56,6 +57,7 @@ def configure(app: Flask, overrides: dict) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    """Bind the extensions and the core mechanisms to this app."""
     # Every model must be imported so Alembic and create_all see the whole schema.
     from app.campaigns import models as _campaign_models  # noqa: F401
     from app.core import (  # noqa: F401 - engine hooks
@@ -81,6 +83,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    """One blueprint per concept package."""
     from app.campaigns.views import bp as campaigns_bp
     from app.signatures.views import bp as signatures_bp
 
@@ -89,12 +92,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    """The `flask campaigns` and `flask outbox` commands."""
     from app.cli import register_cli as attach
 
     attach(app)
 
 
 def register_errors(app: Flask) -> None:
+    """Error pages."""
     from app.errors import register_error_handlers
 
     register_error_handlers(app)

@@ -55,6 +55,7 @@ class Campaign(db.Model):
 
     @property
     def languages(self) -> list[str]:
+        """Languages this campaign has a text in."""
         return [t.language for t in self.translations]
 
 

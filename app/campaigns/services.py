@@ -220,6 +220,11 @@ def recount_campaign(campaign: Campaign) -> int:
 # Page data -----------------------------------------------------------------------------
 
 
+def progress_percent(count: int, goal: int) -> int:
+    """Share of the goal reached, capped at 100."""
+    return min(100, count * 100 // goal) if goal else 0
+
+
 @dataclass(frozen=True)
 class CampaignPage:
     """What a campaign page shows, detached from the session so it can be cached."""
@@ -244,7 +249,8 @@ class CampaignPage:
 
     @property
     def progress_percent(self) -> int:
-        return min(100, self.count * 100 // self.goal) if self.goal else 0
+        """Share of the goal reached, 0 to 100."""
+        return progress_percent(self.count, self.goal)
 
     def accepts_signatures(self, now: datetime) -> bool:
         """Checked at the moment of signing, not when the page data was cached."""
@@ -333,7 +339,8 @@ class CampaignSummary:
 
     @property
     def progress_percent(self) -> int:
-        return min(100, self.count * 100 // self.goal) if self.goal else 0
+        """Share of the goal reached, 0 to 100."""
+        return progress_percent(self.count, self.goal)
 
 
 def list_open_campaigns(language: str) -> list[CampaignSummary]:

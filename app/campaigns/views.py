@@ -23,6 +23,7 @@ CSRF_SLOT = "csrf-slot-" + secrets.token_hex(12)
 
 @bp.get("/")
 def index():
+    """Open campaigns with their counts."""
     language = str(get_locale())
     return cached_html(
         ("index-html", language),
@@ -32,6 +33,7 @@ def index():
 
 @bp.get("/c/<slug>")
 def show(slug):
+    """One campaign with its sign form."""
     page = load_campaign_page(slug)
     # Every visitor sees the same page but for the form's token: render it once a moment.
     html = cached_html(

@@ -57,6 +57,7 @@ class CountrySelect:
 
 
 def strip(value):
+    """Trim surrounding white space from typed text."""
     return value.strip() if isinstance(value, str) else value
 
 

@@ -12,12 +12,14 @@ bp = Blueprint("signatures", __name__)
 
 
 def sign_limit():
+    """RATELIMIT_SIGN, read per request so tests and deployments can change it."""
     return current_app.config["RATELIMIT_SIGN"]
 
 
 @bp.post("/c/<slug>/sign")
 @limiter.limit(sign_limit, key_func=lambda: f"{request.remote_addr}:{request.view_args['slug']}")
 def sign(slug):
+    """Validate the form, record the signature, and always answer with the same redirect."""
     page = load_campaign_page(slug)
     form = SignForm(required_fields=page.required_fields)
     if not page.accepting or not form.validate():
@@ -36,12 +38,14 @@ def sign(slug):
 
 @bp.get("/c/<slug>/check-inbox")
 def check_inbox(slug):
+    """The page everyone sees after signing."""
     return render_template("signatures/check_inbox.html", page=load_campaign_page(slug))
 
 
 @bp.route("/c/<slug>/resend", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
 def resend(slug):
+    """Ask for a new confirmation email by typing the address again."""
     page = load_campaign_page(slug)
     form = ResendForm()
     if not form.validate_on_submit():
@@ -53,6 +57,7 @@ def resend(slug):
 
 @bp.get("/confirm/<token>")
 def confirm_page(token):
+    """The page behind the emailed link: a button, no state change."""
     # Mail scanners fetch (and even script) every link: a GET only shows a button.
     outcome = services.check_confirmation_token(token, str(get_locale()))
     return render_outcome(outcome, token)
@@ -61,6 +66,7 @@ def confirm_page(token):
 @bp.post("/confirm/<token>")
 @limiter.limit("30 per minute")
 def confirm(token):
+    """The button's POST: the only thing that confirms."""
     outcome = services.confirm_signature(token, str(get_locale()))
     return render_outcome(outcome, token)
 
