@@ -1,0 +1,1 @@
+"""Exports of signatures for organisers (CSV for their tools, PDF for delivery)."""
