@@ -43,7 +43,7 @@ worker: $(VENV)/.installed
 
 # Re-extract translatable strings after changing templates or code, then translate the .po.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract --ignore-dirs '.* __pycache__' -F app/translations/babel.cfg -k lazy_gettext -k _l -o app/translations/messages.pot .
+	$(BIN)/pybabel extract --ignore-dirs '.* __pycache__' -F app/translations/babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d app/translations
 

@@ -48,6 +48,8 @@ def test_catalogue_template_is_up_to_date_with_the_source(tmp_path):
             "lazy_gettext",
             "-k",
             "_l",
+            "-k",
+            "lazy_ngettext:1,2",
             "-o",
             str(fresh),
             ".",

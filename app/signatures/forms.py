@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -56,6 +56,16 @@ class CountrySelect:
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
+def at_most(limit: int) -> Length:
+    """A length limit whose message agrees with the number in every language."""
+    return Length(
+        max=limit,
+        message=lazy_ngettext(
+            "Use at most %(num)d character.", "Use at most %(num)d characters.", limit
+        ),
+    )
+
+
 def strip(value):
     """Trim surrounding white space from typed text."""
     return value.strip() if isinstance(value, str) else value
@@ -94,7 +104,7 @@ def email_field() -> StringField:
         filters=[strip],
         validators=[
             required_when_asked(_l("Enter your email address.")),
-            Length(max=EMAIL_MAX, message=_l("Use at most %(max)d characters.")),
+            at_most(EMAIL_MAX),
             readable_text,
             email_address,
         ],
@@ -116,7 +126,7 @@ class SignForm(FlaskForm):
         filters=[strip],
         validators=[
             required_when_asked(_l("Enter your name.")),
-            Length(max=NAME_MAX, message=_l("Use at most %(max)d characters.")),
+            at_most(NAME_MAX),
             readable_text,
         ],
     )
@@ -126,7 +136,7 @@ class SignForm(FlaskForm):
         filters=[strip],
         validators=[
             required_when_asked(_l("Enter your postcode or town.")),
-            Length(max=POSTCODE_MAX, message=_l("Use at most %(max)d characters.")),
+            at_most(POSTCODE_MAX),
             readable_text,
         ],
     )
