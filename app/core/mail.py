@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Integer, String, Text, insert, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
+from app.core.i18n import text_direction
 from app.extensions import db
 
 log = logging.getLogger("rally.mail")
@@ -74,6 +75,7 @@ def queue_templated_email(to_address: str, template: str, language: str, context
 
 def _add_to_outbox(to_address: str, **content) -> None:
     domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or "localhost"
+    now = utcnow()
     # A Core INSERT: no ORM object to track and flush, on the signing hot path.
     db.session.execute(
         insert(OutboxEmail.__table__).values(
@@ -81,8 +83,8 @@ def _add_to_outbox(to_address: str, **content) -> None:
             to_address=to_address,
             status=QUEUED,
             attempts=0,
-            next_attempt_at=utcnow(),
-            created_at=utcnow(),
+            next_attempt_at=now,
+            created_at=now,
             **content,
         )
     )
@@ -91,8 +93,6 @@ def _add_to_outbox(to_address: str, **content) -> None:
 
 def write_templated_email(email: OutboxEmail) -> None:
     """Render a templated email's subject and bodies into the row, in its language."""
-    from app.core.i18n import text_direction
-
     with force_locale(email.language):
         context = dict(
             email.context, language=email.language, direction=text_direction(email.language)

@@ -32,6 +32,12 @@ def country_choices(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(countries, key=lambda item: item[1].casefold()))
 
 
+@lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """Every valid country code (the same in every language)."""
+    return frozenset(code for code, _name in country_choices("en"))
+
+
 @lru_cache(maxsize=16)
 def country_options_html(language: str, placeholder: str) -> str:
     """The <option> list for one language, rendered once: 250 options per page view add up."""
@@ -97,17 +103,24 @@ def email_address(form, field):
     field.data = result.normalized
 
 
-def email_field() -> StringField:
-    """The email input both forms use: required, at most 254 characters, valid syntax."""
+def text_field(label, missing_message, limit: int, *extra_validators) -> StringField:
+    """A trimmed text input: required when the campaign asks, at most `limit` characters."""
     return StringField(
-        _l("Email address"),
+        label,
         filters=[strip],
         validators=[
-            required_when_asked(_l("Enter your email address.")),
-            at_most(EMAIL_MAX),
+            required_when_asked(missing_message),
+            at_most(limit),
             readable_text,
-            email_address,
+            *extra_validators,
         ],
+    )
+
+
+def email_field() -> StringField:
+    """The email input both forms use: required, at most 254 characters, valid syntax."""
+    return text_field(
+        _l("Email address"), _l("Enter your email address."), EMAIL_MAX, email_address
     )
 
 
@@ -121,25 +134,9 @@ class SignForm(FlaskForm):
 
     Meta = CsrfByApp
 
-    name = StringField(
-        _l("Full name"),
-        filters=[strip],
-        validators=[
-            required_when_asked(_l("Enter your name.")),
-            at_most(NAME_MAX),
-            readable_text,
-        ],
-    )
+    name = text_field(_l("Full name"), _l("Enter your name."), NAME_MAX)
     email = email_field()
-    postcode = StringField(
-        _l("Postcode or town"),
-        filters=[strip],
-        validators=[
-            required_when_asked(_l("Enter your postcode or town.")),
-            at_most(POSTCODE_MAX),
-            readable_text,
-        ],
-    )
+    postcode = text_field(_l("Postcode or town"), _l("Enter your postcode or town."), POSTCODE_MAX)
     country = SelectField(
         _l("Country"),
         validators=[required_when_asked(_l("Choose your country."))],
@@ -155,7 +152,7 @@ class SignForm(FlaskForm):
         self.country.placeholder = _l("Choose your country")
 
     def validate_country(self, field):
-        if field.data and field.data not in dict(country_choices("en")):
+        if field.data and field.data not in country_codes():
             raise ValidationError(_l("Choose a country from the list."))
 
 

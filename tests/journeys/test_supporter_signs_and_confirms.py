@@ -5,7 +5,7 @@ from tests.factories import confirm_with_click, make_campaign, submit_signature
 
 
 def test_sign_receive_email_confirm_and_see_count_rise(client, smtp):
-    campaign = make_campaign(slug="restrooms", goal=10)
+    make_campaign(slug="restrooms", goal=10)
     assert "0 signatures" in client.get("/c/restrooms").get_data(as_text=True)
 
     response = submit_signature(client, "restrooms", name="Grace Hopper", email="grace@example.org")
@@ -29,7 +29,6 @@ def test_sign_receive_email_confirm_and_see_count_rise(client, smtp):
     assert "your signature is confirmed" in confirmed.get_data(as_text=True)
     shown = client.get("/c/restrooms").get_data(as_text=True)
     assert "1 signature" in shown and "Grace Hopper" in shown
-    assert campaign.id
 
 
 def test_arabic_supporter_gets_arabic_pages_and_email(client, smtp):
