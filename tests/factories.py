@@ -7,10 +7,10 @@ from datetime import timedelta
 from app.campaigns.loader import CampaignSpec, TranslationSpec
 from app.campaigns.models import OPEN, Campaign
 from app.campaigns.services import add_to_confirmed_count, apply_campaign_spec
+from app.core.addresses import mailbox_identity
 from app.core.database import utcnow
 from app.extensions import db
 from app.signatures.models import CONFIRMED, PENDING, Signature
-from app.signatures.services import normalise_email
 
 _counter = iter(range(1, 10**9))
 
@@ -77,7 +77,7 @@ def make_signature(
         state=state,
         name=name,
         email=email,
-        email_normalised=normalise_email(email),
+        email_normalised=mailbox_identity(email),
         postcode=postcode,
         country="GB",
         public=public,

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.campaigns.models import Campaign
 from app.campaigns.services import CampaignPage, add_to_confirmed_count
+from app.core.addresses import mailbox_identity
 from app.core.audit import record_event
 from app.core.database import begin_read_only, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
@@ -20,21 +21,9 @@ from app.extensions import db
 from app.signatures.emails import queue_already_signed_email, queue_confirmation_email
 from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
 
-GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
-
 
 class CampaignNotAccepting(Exception):
     """The campaign is closed, or its deadline has passed."""
-
-
-def normalise_email(address: str) -> str:
-    """The identity of an address: lowercased; for Gmail also without dots and +tags."""
-    local, _, domain = address.strip().rpartition("@")
-    local, domain = local.lower(), domain.lower().rstrip(".")
-    if domain in GMAIL_DOMAINS:
-        local = local.split("+", 1)[0].replace(".", "")
-        domain = "gmail.com"
-    return f"{local}@{domain}"
 
 
 @dataclass(frozen=True)
@@ -87,7 +76,7 @@ def sign_campaign(
     now = now or utcnow()
     if not campaign.accepts_signatures(now):
         raise CampaignNotAccepting(campaign.slug)
-    normalised = normalise_email(details.email)
+    normalised = mailbox_identity(details.email)
     values = dict(
         campaign_id=campaign.id,
         state=PENDING,
@@ -146,7 +135,7 @@ def _answer_repeat_signing(campaign: CampaignPage, normalised: str, now: datetim
 def resend_confirmation(campaign: CampaignPage, email: str, now: datetime | None = None) -> None:
     """Send a pending signature's confirmation again; silently nothing for unknown addresses."""
     now = now or utcnow()
-    _answer_repeat_signing(campaign, normalise_email(email), now)
+    _answer_repeat_signing(campaign, mailbox_identity(email), now)
     db.session.commit()
 
 

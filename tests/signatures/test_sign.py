@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 from app.core.mail import OutboxEmail, send_due_emails
 from app.extensions import db
 from app.signatures.models import CONFIRMED, PENDING, Signature
-from app.signatures.services import normalise_email
 from tests.conftest import postgres_only
 from tests.factories import (
     csrf_token,
@@ -161,20 +160,6 @@ def test_an_address_gets_at_most_max_emails_per_signature(client, app):
         signature.last_emailed_at = signature.last_emailed_at - app.config["RESEND_INTERVAL"]
         db.session.commit()
     assert rows(OutboxEmail) == app.config["MAX_EMAILS_PER_SIGNATURE"]
-
-
-@pytest.mark.parametrize(
-    ("variant", "canonical"),
-    [
-        ("J.Doe+x@GoogleMail.com", "jdoe@gmail.com"),
-        ("  jdoe@gmail.com ", "jdoe@gmail.com"),
-        ("j.d.o.e@gmail.com", "jdoe@gmail.com"),
-        ("JDOE+petitions@gmail.com", "jdoe@gmail.com"),
-        ("J.Doe+x@Example.org", "j.doe+x@example.org"),  # dots and tags matter elsewhere
-    ],
-)
-def test_email_normalisation(variant, canonical):
-    assert normalise_email(variant) == canonical
 
 
 def test_gmail_variants_are_one_person_and_the_original_is_kept(client):
