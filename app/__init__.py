@@ -60,8 +60,9 @@ def register_extensions(app: Flask) -> None:
     """Bind the extensions and the core mechanisms to this app."""
     # Every model must be imported so Alembic and create_all see the whole schema.
     from app.campaigns import models as _campaign_models  # noqa: F401
-    from app.core import (  # noqa: F401 - engine hooks
+    from app.core import (
         audit,  # noqa: F401
+        cache,
         database,
         headers,
         i18n,
@@ -73,6 +74,8 @@ def register_extensions(app: Flask) -> None:
     # First, so it reads the raw body before CSRFProtect parses the form.
     input_guard.init_app(app)
     db.init_app(app)
+    database.init_app(app)
+    cache.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

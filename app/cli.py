@@ -6,8 +6,9 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from app.campaigns.counts import confirmed_counts
 from app.campaigns.models import Campaign
-from app.campaigns.services import confirmed_counts, load_campaigns, recount_campaign
+from app.campaigns.services import load_campaigns, recount_campaign
 from app.core.mail import run_worker, send_due_emails
 from app.extensions import db
 

@@ -78,6 +78,9 @@ def build_config(instance_path: str) -> dict:
         "MAX_EMAILS_PER_SIGNATURE": _int("MAX_EMAILS_PER_SIGNATURE", 5),
         "COUNT_SHARDS": _int("COUNT_SHARDS", 8),
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "2")),
+        # Shared page cache (and rate-limit store) for several processes or machines.
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "PAGE_CACHE_PREFIX": env.get("PAGE_CACHE_PREFIX", "rally:page:"),
         # HTTP
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), default=production),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -88,7 +91,9 @@ def build_config(instance_path: str) -> dict:
         "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": _int("WTF_CSRF_TIME_LIMIT", 12 * 3600),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
+        or env.get("REDIS_URL")
+        or "memory://",
         "RATELIMIT_SIGN": env.get("RATELIMIT_SIGN", "20 per minute; 200 per day"),
         # If Redis is unreachable, keep serving under per-process limits instead of a 500.
         "RATELIMIT_SWALLOW_ERRORS": True,

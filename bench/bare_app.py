@@ -31,9 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Rally's own SQLite connection settings (WAL, busy timeout, BEGIN IMMEDIATE), so the
-# ratio compares application work, not database settings.
-from app.core import database as rally_sqlite_settings  # noqa: F401
+from app.core.database import configure_engine
 
 
 class Base(DeclarativeBase):
@@ -103,6 +101,10 @@ def create_app() -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url()
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     db.init_app(app)
+    with app.app_context():
+        # Rally's own SQLite connection settings (WAL, busy timeout, BEGIN IMMEDIATE), so
+        # the ratio compares application work, not database settings.
+        configure_engine(db.engine)
 
     @app.get("/health")
     def health():

@@ -10,13 +10,18 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from app import create_app
-from app.campaigns.services import page_cache
+from app.core.i18n import compile_catalogues
 from app.extensions import db as _db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql"))
 SECRET = "test-secret-key-" + "x" * 32
 BASE_URL = "http://rally.test"
+
+
+def pytest_sessionstart(session):
+    # Catalogues are compiled at build and test time, never by the app at start-up.
+    compile_catalogues()
 
 
 def pytest_report_header(config):
@@ -118,7 +123,6 @@ def app(request, tmp_path, config_overrides):
         sink = request.getfixturevalue("smtp")
         overrides.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_TIMEOUT=5)
     app = create_app(app_config(tmp_path, **overrides))
-    page_cache.clear()
     with app.app_context():
         if ON_POSTGRES and not _fresh_postgres_schema:
             # The database outlives test runs: rebuild the schema once per session so a
@@ -133,7 +137,6 @@ def app(request, tmp_path, config_overrides):
             with _db.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         _db.engine.dispose()
-    page_cache.clear()
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ import re
 import secrets
 from datetime import timedelta
 
+from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.loader import CampaignSpec, TranslationSpec
 from app.campaigns.models import OPEN, Campaign
-from app.campaigns.services import add_to_confirmed_count, apply_campaign_spec
+from app.campaigns.services import apply_campaign_spec
 from app.core.addresses import mailbox_identity
 from app.core.database import utcnow
 from app.extensions import db

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from app.campaigns.models import SIGN_FORM_FIELDS, STATUSES
+from app.campaigns.models import SIGN_FORM_FIELDS, STATUSES, required_sign_fields
 from app.core.i18n import is_known_language
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
-ALWAYS_REQUIRED = ("name", "email")
 TARGET_KEYS = ("name", "role", "institution")
 
 
@@ -87,7 +86,6 @@ def read_campaign_folder(folder: Path) -> CampaignSpec:
     required = data.get("form", {}).get("required", list(SIGN_FORM_FIELDS))
     if not isinstance(required, list) or any(f not in SIGN_FORM_FIELDS for f in required):
         raise problem(f"[form] 'required' may only list {', '.join(SIGN_FORM_FIELDS)}")
-    required = sorted(set(required) | set(ALWAYS_REQUIRED), key=SIGN_FORM_FIELDS.index)
 
     translations = [_read_translation(md_path, target) for md_path in sorted(folder.glob("*.md"))]
     languages = [t.language for t in translations]
@@ -102,7 +100,7 @@ def read_campaign_folder(folder: Path) -> CampaignSpec:
         goal=goal,
         deadline=deadline,
         default_language=default_language,
-        required_fields=required,
+        required_fields=required_sign_fields(required),
         translations=translations,
     )
 

@@ -12,8 +12,16 @@ DRAFT = "draft"
 OPEN = "open"
 CLOSED = "closed"
 STATUSES = (DRAFT, OPEN, CLOSED)
+PUBLIC_STATUSES = (OPEN, CLOSED)
 
 SIGN_FORM_FIELDS = ("name", "email", "postcode", "country")
+# Without these a signature can be neither confirmed nor shown: every campaign asks for them.
+ALWAYS_REQUIRED = ("name", "email")
+
+
+def required_sign_fields(listed) -> list[str]:
+    """The fields a campaign requires: those it lists plus name and email, in form order."""
+    return [name for name in SIGN_FORM_FIELDS if name in set(listed) | set(ALWAYS_REQUIRED)]
 
 
 def accepts_signatures(status: str, deadline: datetime | None, now: datetime) -> bool:
@@ -46,7 +54,8 @@ class Campaign(db.Model):
 
     def accepts_confirmations(self, now: datetime, grace) -> bool:
         """Signatures made in time may still be confirmed for a grace period after the deadline."""
-        return self.status == OPEN and (self.deadline is None or now < self.deadline + grace)
+        deadline = self.deadline + grace if self.deadline is not None else None
+        return accepts_signatures(self.status, deadline, now)
 
     def translation(self, language: str) -> "CampaignTranslation":
         """The text in `language`, else in the campaign's default language."""

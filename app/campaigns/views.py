@@ -2,30 +2,34 @@
 
 import secrets
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
-from app.campaigns.services import (
-    CampaignPage,
-    get_campaign_page,
-    list_open_campaigns,
-    page_cache,
-)
+from app.campaigns.pages import CampaignPage, get_campaign_page, list_open_campaigns
+from app.core.cache import page_cache
 from app.core.i18n import preferred_language
 from app.signatures.forms import SignForm
 
 bp = Blueprint("campaigns", __name__)
 
-# Stands in for the visitor's CSRF token in a cached rendering of the page.
-CSRF_SLOT = "csrf-slot-" + secrets.token_hex(12)
+CSRF_SLOT_KEY = "campaigns.csrf_slot"
+SEEN_COUNTS = "seen"  # session key: the highest count shown to this visitor, per campaign
+SEEN_COUNTS_KEPT = 20
+
+
+@bp.record_once
+def _give_the_app_a_csrf_slot(state):
+    # Stands in for the visitor's CSRF token in a cached rendering of the page; random
+    # per app so no one can plant it in page content.
+    state.app.extensions[CSRF_SLOT_KEY] = "csrf-slot-" + secrets.token_hex(12)
 
 
 @bp.get("/")
 def index():
     """Open campaigns with their counts."""
     language = str(get_locale())
-    return cached_html(
+    return page_cache().get_or_compute(
         ("index-html", language),
         lambda: render_template("campaigns/index.html", campaigns=list_open_campaigns(language)),
     )
@@ -35,27 +39,39 @@ def index():
 def show(slug):
     """One campaign with its sign form."""
     page = load_campaign_page(slug)
-    # Every visitor sees the same page but for the form's token: render it once a moment.
-    html = cached_html(
-        ("show-html", slug, page.language, str(get_locale())),
+    slot = current_app.extensions[CSRF_SLOT_KEY]
+    # Every visitor sees the same page but for the form's token: render it once a moment,
+    # keyed by the data it shows so a newer count never meets an older rendering.
+    html = page_cache().get_or_compute(
+        ("show-html", slug, page.language, str(get_locale()), page.count, page.updated_at),
         lambda: render_campaign_page(
-            page, SignForm(required_fields=page.required_fields), csrf_value=CSRF_SLOT
+            page, SignForm(required_fields=page.required_fields), csrf_value=slot
         )[0],
     )
-    return html.replace(CSRF_SLOT, generate_csrf())
-
-
-def cached_html(key, render) -> str:
-    """Reuse a rendering for PAGE_CACHE_SECONDS (the same lifetime as the page data)."""
-    return page_cache.get_or_compute(key, current_app.config["PAGE_CACHE_SECONDS"], render)
+    return html.replace(slot, generate_csrf())
 
 
 def load_campaign_page(slug: str) -> CampaignPage:
-    """The cached page data for a public campaign, or a 404."""
-    page = get_campaign_page(slug, preferred_language)
+    """The cached page data for a public campaign, or a 404; never older than what this
+    visitor was last shown."""
+    seen = session.get(SEEN_COUNTS, {})
+    page = get_campaign_page(slug, preferred_language, seen_count=seen.get(slug, 0))
     if page is None:
         abort(404)
+    remember_seen_count(page, seen)
     return page
+
+
+def remember_seen_count(page: CampaignPage, seen: dict) -> None:
+    """Keep the count this visitor was shown, in their session cookie.
+
+    It is never lower than before unless a fresh read found it lower (an invalidation).
+    """
+    if seen.get(page.slug) == page.count:
+        return
+    seen = {slug: count for slug, count in seen.items() if slug != page.slug}
+    seen[page.slug] = page.count
+    session[SEEN_COUNTS] = dict(list(seen.items())[-SEEN_COUNTS_KEPT:])
 
 
 def render_campaign_page(page: CampaignPage, form: SignForm, status=200, csrf_value=None):

@@ -7,6 +7,8 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
+from app.extensions import db
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
@@ -30,7 +32,20 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-@event.listens_for(Engine, "connect")
+def configure_engine(engine: Engine) -> None:
+    """Give this engine the behaviour the code relies on (SQLite only; PostgreSQL needs none)."""
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_immediate_on_sqlite)
+
+
+def init_app(app) -> None:
+    """Configure the engine of this app's database (and no other engine in the process)."""
+    with app.app_context():
+        configure_engine(db.engine)
+
+
 def _configure_sqlite(dbapi_connection, connection_record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -44,15 +59,13 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.close()
 
 
-@event.listens_for(Engine, "begin")
 def _begin_immediate_on_sqlite(conn):
     # A deferred SQLite transaction that reads and then writes fails at once with
     # SQLITE_BUSY when another writer got in between; taking the write lock up front
     # makes concurrent writers wait their turn (busy_timeout) instead of erroring.
     # Pure reads may opt out with begin_read_only() so they do not queue behind writers.
-    if conn.dialect.name == "sqlite":
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def begin_read_only(session) -> None:

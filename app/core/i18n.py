@@ -1,5 +1,6 @@
 """Language choice (?lang=, remembered cookie, Accept-Language), text direction and catalogues."""
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -8,8 +9,11 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request
 
+log = logging.getLogger("rally.i18n")
+
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def preferred_language(available, default: str) -> str:
@@ -56,13 +60,12 @@ def is_known_language(code: str) -> bool:
 
 
 def remember_language(response):
-    """Keep an explicit ?lang= choice in a cookie so later pages use it."""
+    """Keep an explicit ?lang= choice in a cookie, when the site's interface speaks it."""
     chosen = request.args.get("lang")
     if (
         chosen
+        and chosen in current_app.config["LANGUAGES"]
         and chosen != request.cookies.get(LANGUAGE_COOKIE)
-        and len(chosen) <= 12
-        and (is_known_language(chosen))
     ):
         response.set_cookie(
             LANGUAGE_COOKIE,
@@ -76,8 +79,11 @@ def remember_language(response):
     return response
 
 
-def compile_catalogues(translations_dir: Path) -> None:
-    """Compile each messages.po into messages.mo when the .mo is missing or older."""
+def compile_catalogues(translations_dir: Path = TRANSLATIONS) -> None:
+    """Compile each messages.po into messages.mo when the .mo is missing or older.
+
+    Run at build and test time (`make`, the test suite), not when the app starts.
+    """
     for po_path in translations_dir.glob("*/LC_MESSAGES/messages.po"):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
@@ -93,10 +99,12 @@ def compile_catalogues(translations_dir: Path) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Compile catalogues, expose i18n helpers to templates and remember language choices."""
+    """Expose i18n helpers to templates and remember language choices."""
     from flask_babel import format_date, format_number, refresh
 
-    compile_catalogues(Path(app.root_path) / "translations")
+    for language in app.config["LANGUAGES"]:
+        if language != "en" and not (TRANSLATIONS / language / "LC_MESSAGES/messages.mo").exists():
+            log.warning("No compiled catalogue for %r: run `make translations-compile`", language)
     # The locale is cached on the app context, which a request may share with its caller
     # (tests, CLI): choose it afresh for every request.
     app.before_request(refresh)

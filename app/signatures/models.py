@@ -1,6 +1,6 @@
 """A supporter's signature on one campaign, and its states."""
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
@@ -11,6 +11,9 @@ CONFIRMED = "confirmed"  # counted
 HELD = "held"  # set aside for review by fraud rules; never counted until released
 INVALIDATED = "invalidated"  # removed by an organiser; never counted
 STATES = (PENDING, CONFIRMED, HELD, INVALIDATED)
+# Confirmed signers who chose to be shown. Written out once so the query matches the partial
+# index's condition word for word: SQLite uses a partial index only for a literal match.
+SHOWN_ON_PAGE = "state = 'confirmed' AND public = true"
 
 
 class Signature(db.Model):
@@ -20,7 +23,16 @@ class Signature(db.Model):
     __table_args__ = (
         # One signature per person per campaign, enforced by the database itself.
         UniqueConstraint("campaign_id", "email_normalised"),
-        Index("ix_signatures_recent", "campaign_id", "state", "confirmed_at"),
+        # Only the rows the page lists (confirmed and shown), newest first: the page reads
+        # ten entries even when almost nobody chose to be shown.
+        Index(
+            "ix_signatures_public_recent",
+            "campaign_id",
+            "confirmed_at",
+            "id",
+            postgresql_where=text(SHOWN_ON_PAGE),
+            sqlite_where=text(SHOWN_ON_PAGE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -7,12 +7,13 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.models import Campaign
-from app.campaigns.services import CampaignPage, add_to_confirmed_count
+from app.campaigns.pages import CampaignPage
 from app.core.addresses import mailbox_identity
 from app.core.audit import record_event
 from app.core.database import begin_read_only, utcnow
@@ -272,18 +273,3 @@ def _signature_by_id(signature_id) -> Signature | None:
     if not isinstance(signature_id, int) or isinstance(signature_id, bool):
         return None
     return db.session.get(Signature, signature_id)
-
-
-def recent_public_signers(campaign_id: int, limit: int) -> list[tuple[str, str]]:
-    """Name and town of the latest confirmed signers who chose to be shown."""
-    rows = db.session.execute(
-        select(Signature.name, Signature.postcode)
-        .where(
-            Signature.campaign_id == campaign_id,
-            Signature.state == CONFIRMED,
-            Signature.public.is_(True),
-        )
-        .order_by(Signature.confirmed_at.desc(), Signature.id.desc())
-        .limit(limit)
-    )
-    return [(name, postcode) for name, postcode in rows]

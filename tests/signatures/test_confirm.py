@@ -6,7 +6,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from app.campaigns.services import confirmed_counts
+from app.campaigns.counts import confirmed_counts
 from app.core.audit import AuditEvent
 from app.core.database import utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, make_token
