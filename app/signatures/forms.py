@@ -1,9 +1,7 @@
 """The sign form and the resend-confirmation form."""
 
 import unicodedata
-from functools import lru_cache
 
-from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
@@ -13,40 +11,11 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import html_params
 
-# Babel lists groupings (EU, UN, "Unknown region") among territories; these are not countries.
-NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
+from app.core.countries import country_codes, country_options_html
+
 NAME_MAX = 200
 POSTCODE_MAX = 30
 EMAIL_MAX = 254
-
-
-@lru_cache(maxsize=16)
-def country_choices(language: str) -> tuple[tuple[str, str], ...]:
-    """ISO 3166 countries named in `language`, sorted by name."""
-    territories = Locale.parse(language).territories
-    countries = [
-        (code, name)
-        for code, name in territories.items()
-        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
-    ]
-    return tuple(sorted(countries, key=lambda item: item[1].casefold()))
-
-
-@lru_cache(maxsize=1)
-def country_codes() -> frozenset[str]:
-    """Every valid country code (the same in every language)."""
-    return frozenset(code for code, _name in country_choices("en"))
-
-
-@lru_cache(maxsize=16)
-def country_options_html(language: str, placeholder: str) -> str:
-    """The <option> list for one language, rendered once: 250 options per page view add up."""
-    options = [f'<option value="">{escape(placeholder)}</option>']
-    options += [
-        f'<option value="{code}">{escape(name)}</option>'
-        for code, name in country_choices(language)
-    ]
-    return "".join(options)
 
 
 class CountrySelect:
