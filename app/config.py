@@ -95,6 +95,7 @@ def build_config(instance_path: str) -> dict:
         or env.get("REDIS_URL")
         or "memory://",
         "RATELIMIT_SIGN": env.get("RATELIMIT_SIGN", "20 per minute; 200 per day"),
+        "RATELIMIT_SIGN_ATTEMPTS": env.get("RATELIMIT_SIGN_ATTEMPTS", "60 per minute; 600 per day"),
         # If Redis is unreachable, keep serving under per-process limits instead of a 500.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

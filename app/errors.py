@@ -2,12 +2,13 @@
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from app.core.form_failures import form_shown_again
 from app.extensions import db
 
 log = logging.getLogger("rally.errors")
@@ -46,7 +47,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(
+        again = form_shown_again(
+            _("This form had expired, so nothing was sent. Check what you typed and submit again."),
+            400,
+        )
+        return again or render_error(
             400,
             _("This form has expired"),
             _("For your security, forms expire. Go back, reload the page and submit it again."),
@@ -54,12 +59,20 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        response, status = render_error(error.code or 500)
         headers = {}
         if error.code == 429:
             original = error.get_response()
             if "Retry-After" in original.headers:
                 headers["Retry-After"] = original.headers["Retry-After"]
+            again = form_shown_again(
+                _("Too many attempts from your connection. Wait a minute, then submit again."),
+                429,
+            )
+            if again is not None:
+                response = make_response(again)
+                response.headers.update(headers)
+                return response
+        response, status = render_error(error.code or 500)
         if error.code == 405:
             headers["Allow"] = error.get_response().headers.get("Allow", "")
         return response, status, headers

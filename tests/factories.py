@@ -3,6 +3,7 @@
 import re
 import secrets
 from datetime import timedelta
+from html.parser import HTMLParser
 
 from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.loader import CampaignSpec, TranslationSpec
@@ -127,10 +128,63 @@ def submit_signature(client, slug, lang=None, **fields):
     return client.post(f"/c/{slug}/sign", data={"csrf_token": token, **sign_form(**fields)})
 
 
-def confirm_with_click(client, confirm_path):
-    """What a person does with the emailed link: open it, then press the button."""
-    token = csrf_token(client, confirm_path)
-    return client.post(confirm_path, data={"csrf_token": token})
+class FormReader(HTMLParser):
+    """Read a page's POST form the way a browser would submit it as it stands."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._select: str | None = None
+        self._in_post_form = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._in_post_form = attrs.get("method") == "post"
+        if not self._in_post_form:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            if attrs.get("type") == "checkbox":
+                if "checked" in attrs:
+                    self.fields[name] = attrs.get("value") or "y"
+            else:
+                self.fields[name] = attrs.get("value") or ""
+        elif tag == "select":
+            self._select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.fields[self._select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._in_post_form = False
+
+
+def form_as_shown(html: str) -> dict[str, str]:
+    """The first POST form's fields with the values the page shows (checked boxes only)."""
+    reader = FormReader()
+    reader.feed(html)
+    return reader.fields
+
+
+def confirm_with_click(client, confirm_path, **changes):
+    """What a person does with the emailed link: open it, check the details (changing
+    `changes`; None unticks a box), then press the button."""
+    page = client.get(confirm_path).get_data(as_text=True)
+    data = form_as_shown(page)
+    assert "csrf_token" in data, "no confirm form at " + confirm_path
+    data.update(changes)
+    return client.post(confirm_path, data={k: v for k, v in data.items() if v is not None})
+
+
+def confirm_details(**changes) -> dict:
+    """Valid details for a confirming POST made without loading the page first."""
+    data = {"name": "Ada Lovelace", "postcode": "N1 9GU", "country": "GB"}
+    data.update(changes)
+    return data
 
 
 def post_with_csrf(client, path, form_page, data=None):

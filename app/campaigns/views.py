@@ -2,7 +2,7 @@
 
 import secrets
 
-from flask import Blueprint, abort, current_app, render_template, session
+from flask import Blueprint, abort, current_app, render_template, session, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
@@ -74,13 +74,19 @@ def remember_seen_count(page: CampaignPage, seen: dict) -> None:
     session[SEEN_COUNTS] = dict(list(seen.items())[-SEEN_COUNTS_KEPT:])
 
 
-def render_campaign_page(page: CampaignPage, form: SignForm, status=200, csrf_value=None):
-    """The campaign page; the sign view uses it to show the form again with its errors."""
+def render_campaign_page(
+    page: CampaignPage, form: SignForm, status=200, csrf_value=None, keep_form=False
+):
+    """The campaign page; the sign view uses it to show the form again with its errors
+    (`keep_form` shows it even if the campaign closed meanwhile, with what was typed)."""
     html = render_template(
         "campaigns/show.html",
         page=page,
         form=form,
+        show_form=page.accepting or keep_form,
         csrf_value=csrf_value or generate_csrf(),
         share_url=current_app.config["BASE_URL"] + "/c/" + page.slug,
+        # The language switcher leads here, also from the sign POST's error page.
+        page_path=url_for("campaigns.show", slug=page.slug),
     )
     return html, status

@@ -1,5 +1,8 @@
 """Email addresses as identities: which typed addresses reach the same mailbox."""
 
+import hashlib
+import hmac
+
 import idna
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
@@ -31,3 +34,8 @@ def mailbox_identity(address: str) -> str:
         local = local.replace(".", "")
         domain = "gmail.com"
     return f"{local}@{domain}"
+
+
+def identity_digest(identity: str, secret: str) -> str:
+    """A keyed hash of a mailbox identity, for records that must not keep the address."""
+    return hmac.new(secret.encode(), identity.encode(), hashlib.sha256).hexdigest()

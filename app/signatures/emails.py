@@ -8,15 +8,19 @@ from app.core.urls import absolute_url
 
 
 def queue_confirmation_email(signature, title: str, token: str) -> None:
-    """The email with the link that confirms the signature on the campaign titled `title`."""
+    """The email with the link that confirms the signature on the campaign titled `title`,
+    and the one that removes it ("I did not sign this")."""
+    # Links carry the email's language, so a page opened on another device matches it.
+    language = signature.language
     queue_templated_email(
         signature.email,
         "signatures/confirm",
-        signature.language,
+        language,
         {
             "name": signature.name,
             "title": title,
-            "confirm_url": absolute_url("signatures.confirm", token=token),
+            "confirm_url": absolute_url("signatures.confirm", token=token, lang=language),
+            "not_me_url": absolute_url("signatures.not_me", token=token, lang=language),
             "max_age_days": max(1, current_app.config["CONFIRMATION_MAX_AGE"].days),
         },
     )
@@ -31,6 +35,6 @@ def queue_already_signed_email(signature, title: str, slug: str) -> None:
         {
             "name": signature.name,
             "title": title,
-            "campaign_url": absolute_url("campaigns.show", slug=slug),
+            "campaign_url": absolute_url("campaigns.show", slug=slug, lang=signature.language),
         },
     )

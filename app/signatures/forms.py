@@ -1,8 +1,9 @@
-"""The sign form and the resend-confirmation form."""
+"""The sign form, the confirm form (details the email owner checks) and the resend form."""
 
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+from flask import request
 from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -11,7 +12,9 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import html_params
 
+from app.campaigns.models import required_sign_fields
 from app.core.countries import country_codes, country_options_html
+from app.core.display_text import contains_web_address, has_visible_letter, remove_invisible
 
 NAME_MAX = 200
 POSTCODE_MAX = 30
@@ -46,6 +49,27 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def shown_text(value):
+    """Text others will see: invisible and direction-changing characters removed."""
+    return remove_invisible(value) if isinstance(value, str) else value
+
+
+def a_real_name(form, field):
+    """A name someone could read: a visible letter, and no web address to put in our emails."""
+    if not field.data:
+        return
+    if not has_visible_letter(field.data):
+        raise StopValidation(_l("Enter your name in letters."))
+    if contains_web_address(field.data):
+        raise StopValidation(_l("Enter your name without a web address."))
+
+
+def no_web_address(form, field):
+    """Refuse a web address where a town or postcode belongs."""
+    if field.data and contains_web_address(field.data):
+        raise StopValidation(_l("Enter your postcode or town without a web address."))
+
+
 def readable_text(form, field):
     """Refuse control characters and bytes that were not valid UTF-8 (decoded as U+FFFD)."""
     value = field.data or ""
@@ -72,11 +96,16 @@ def email_address(form, field):
     field.data = result.normalized
 
 
-def text_field(label, missing_message, limit: int, *extra_validators) -> StringField:
-    """A trimmed text input: required when the campaign asks, at most `limit` characters."""
+def text_field(
+    label, missing_message, limit: int, *extra_validators, shown=False
+) -> StringField:
+    """A trimmed text input: required when the campaign asks, at most `limit` characters.
+
+    `shown` text (names, towns) also loses invisible and direction-changing characters.
+    """
     return StringField(
         label,
-        filters=[strip],
+        filters=[shown_text, strip] if shown else [strip],
         validators=[
             required_when_asked(missing_message),
             at_most(limit),
@@ -93,19 +122,32 @@ def email_field() -> StringField:
     )
 
 
-class CsrfByApp:
-    # CSRFProtect checks every POST before any view runs; checking again per form is waste.
-    csrf = False
+class TypedForm(FlaskForm):
+    """A form that reads only typed fields: a field sent as a file part counts as missing.
+
+    CSRFProtect checks every POST before any view runs, so the form does not check again.
+    """
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, *args, **kwargs):
+        if not args and "formdata" not in kwargs and request.method == "POST":
+            kwargs["formdata"] = request.form
+        super().__init__(*args, **kwargs)
 
 
-class SignForm(FlaskForm):
-    """Name, email, locality, country and the two opt-ins."""
+class DetailsForm(TypedForm):
+    """Name, locality, country and the two choices: what a signature shows and allows."""
 
-    Meta = CsrfByApp
-
-    name = text_field(_l("Full name"), _l("Enter your name."), NAME_MAX)
-    email = email_field()
-    postcode = text_field(_l("Postcode or town"), _l("Enter your postcode or town."), POSTCODE_MAX)
+    name = text_field(_l("Full name"), _l("Enter your name."), NAME_MAX, a_real_name, shown=True)
+    postcode = text_field(
+        _l("Postcode or town"),
+        _l("Enter your postcode or town."),
+        POSTCODE_MAX,
+        no_web_address,
+        shown=True,
+    )
     country = SelectField(
         _l("Country"),
         validators=[required_when_asked(_l("Choose your country."))],
@@ -115,20 +157,36 @@ class SignForm(FlaskForm):
     public = BooleanField(_l("Show my name and town on this page"))
     contact_consent = BooleanField(_l("The organisers may email me about this campaign"))
 
-    def __init__(self, *args, required_fields=("name", "email"), **kwargs):
+    def __init__(self, *args, required_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.required_fields = set(required_fields) | {"name", "email"}
+        self.required_fields = set(required_sign_fields(required_fields))
         self.country.placeholder = _l("Choose your country")
 
     def validate_country(self, field):
+        """Only ISO 3166-1 codes."""
         if field.data and field.data not in country_codes():
             raise ValidationError(_l("Choose a country from the list."))
 
+    def consent_wording(self) -> dict[str, str]:
+        """The two choices as worded on this page, in its language, to keep with the answer."""
+        return {
+            "public": str(self.public.label.text),
+            "contact_consent": str(self.contact_consent.label.text),
+        }
 
-class ResendForm(FlaskForm):
+
+class SignForm(DetailsForm):
+    """The sign form: the details plus the email address to confirm them from."""
+
+    email = email_field()
+
+
+class ConfirmForm(DetailsForm):
+    """The confirm page's form: the details as signed, for the email owner to check."""
+
+
+class ResendForm(TypedForm):
     """Ask for a fresh confirmation email; the address must be typed again."""
-
-    Meta = CsrfByApp
 
     email = email_field()
     required_fields = {"email"}

@@ -1,16 +1,35 @@
-"""A supporter's signature on one campaign, and its states."""
+"""A supporter's signature on one campaign, its states, the consents it records, and the
+addresses that asked never to be emailed about a campaign again."""
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
 from app.extensions import db
 
-PENDING = "pending"  # waiting for the supporter to click the emailed link
-CONFIRMED = "confirmed"  # counted
-HELD = "held"  # set aside for review by fraud rules; never counted until released
-INVALIDATED = "invalidated"  # removed by an organiser; never counted
-STATES = (PENDING, CONFIRMED, HELD, INVALIDATED)
+
+class SignatureState(StrEnum):
+    """Where a signature is in its life; only CONFIRMED ones count."""
+
+    PENDING = "pending"  # waiting for the supporter to click the emailed link
+    CONFIRMED = "confirmed"  # counted
+    HELD = "held"  # set aside for review by fraud rules; never counted until released
+    INVALIDATED = "invalidated"  # removed by an organiser; never counted
+
+
+PENDING, CONFIRMED, HELD, INVALIDATED = SignatureState
+STATES = tuple(SignatureState)
 # Confirmed signers who chose to be shown. Written out once so the query matches the partial
 # index's condition word for word: SQLite uses a partial index only for a literal match.
 SHOWN_ON_PAGE = "state = 'confirmed' AND public = true"
@@ -41,7 +60,8 @@ class Signature(db.Model):
     )
     state: Mapped[str] = mapped_column(String(12), nullable=False, default=PENDING)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    # As typed (trimmed), for sending; the normalised form only identifies the person.
+    # As typed (trimmed), for sending; the normalised form (the mailbox identity) only
+    # says who the person is.
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     email_normalised: Mapped[str] = mapped_column(String(254), nullable=False)
     postcode: Mapped[str] = mapped_column(String(30), nullable=False, default="")
@@ -56,4 +76,36 @@ class Signature(db.Model):
     last_emailed_at = mapped_column(UTCDateTime)
     email_verified_at = mapped_column(UTCDateTime)
     confirmed_at = mapped_column(UTCDateTime)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ConsentRecord(db.Model):
+    """What the email owner chose for one question, when, and the exact words they were shown.
+
+    Written when the owner confirms, so that consent can be demonstrated later.
+    """
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    choice: Mapped[str] = mapped_column(String(32), nullable=False)  # "public", "contact_consent"
+    given: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    wording: Mapped[str] = mapped_column(Text, nullable=False)
+    language: Mapped[str] = mapped_column(String(12), nullable=False)
+    recorded_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SigningSuppression(db.Model):
+    """An address whose owner said "I did not sign this": no signature, no email, for this
+    campaign. Only a keyed hash of the mailbox identity is kept."""
+
+    __tablename__ = "signing_suppressions"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    identity_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,26 +1,40 @@
-"""Signing and confirming: one signature per person, counted once, after a human click."""
+"""Signing and confirming: one signature per mailbox, counted once, with the details and
+choices the email owner confirmed, after a human click."""
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.models import Campaign
 from app.campaigns.pages import CampaignPage
-from app.core.addresses import mailbox_identity
+from app.core.addresses import identity_digest, mailbox_identity
 from app.core.audit import record_event
 from app.core.database import begin_read_only, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.signatures.emails import queue_already_signed_email, queue_confirmation_email
-from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
+from app.signatures.models import (
+    CONFIRMED,
+    HELD,
+    INVALIDATED,
+    PENDING,
+    ConsentRecord,
+    Signature,
+    SigningSuppression,
+)
+
+# Row ids are 32-bit integers; a forged token naming a larger one is simply invalid.
+MAX_ROW_ID = 2**31 - 1
+CHOICES = ("public", "contact_consent")
 
 
 class CampaignNotAccepting(Exception):
@@ -28,15 +42,48 @@ class CampaignNotAccepting(Exception):
 
 
 @dataclass(frozen=True)
-class SignatureDetails:
-    """What the supporter typed into the sign form."""
+class ChosenDetails:
+    """What a signature shows and allows: set when signing, checked by the email owner."""
 
     name: str
-    email: str
     postcode: str = ""
     country: str = ""
     public: bool = False
     contact_consent: bool = False
+
+
+@dataclass(frozen=True)
+class SignatureDetails(ChosenDetails):
+    """What the supporter typed into the sign form: the details and the address."""
+
+    email: str = ""
+
+
+def pending_signature_values(
+    campaign_id: int,
+    details: SignatureDetails,
+    language: str,
+    ip_address: str | None,
+    now: datetime,
+) -> dict:
+    """The one definition of a new pending signature's row (its first email counted)."""
+    return dict(
+        campaign_id=campaign_id,
+        state=PENDING,
+        name=details.name,
+        email=details.email,
+        email_normalised=mailbox_identity(details.email),
+        postcode=details.postcode,
+        country=details.country,
+        public=details.public,
+        contact_consent=details.contact_consent,
+        language=language,
+        ip_address=ip_address,
+        token_nonce=secrets.token_hex(16),
+        emails_sent=1,
+        last_emailed_at=now,
+        created_at=now,
+    )
 
 
 @lru_cache(maxsize=4)
@@ -45,9 +92,9 @@ def _insert_unless_signed(dialect: str):
 
     Built once per dialect; the values come as parameters.
     """
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(Signature.__table__)
+        insert_for(Signature.__table__)
         .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
         .returning(Signature.__table__.c.id)
     )
@@ -69,32 +116,20 @@ def sign_campaign(
 
     `campaign` is the page the supporter signed on (its cached data: no query needed).
 
-    Signing again with the same (normalised) address stores nothing new: a pending
-    signature gets its confirmation again, a confirmed one an "already signed" note,
-    each at most once per RESEND_INTERVAL and MAX_EMAILS_PER_SIGNATURE in all. The
-    caller learns nothing about which case it was, so neither does the supporter.
+    Signing again with the same mailbox stores no second row: a pending signature takes
+    the latest details and gets its confirmation again, a confirmed one an "already
+    signed" note, each at most once per RESEND_INTERVAL and MAX_EMAILS_PER_SIGNATURE in
+    all. An address whose owner said "I did not sign this" gets nothing. The caller
+    learns nothing about which case it was, so neither does the supporter.
     """
     now = now or utcnow()
     if not campaign.accepts_signatures(now):
         raise CampaignNotAccepting(campaign.slug)
-    normalised = mailbox_identity(details.email)
-    values = dict(
-        campaign_id=campaign.id,
-        state=PENDING,
-        name=details.name,
-        email=details.email,
-        email_normalised=normalised,
-        postcode=details.postcode,
-        country=details.country,
-        public=details.public,
-        contact_consent=details.contact_consent,
-        language=language,
-        ip_address=ip_address,
-        token_nonce=secrets.token_hex(16),
-        emails_sent=1,
-        last_emailed_at=now,
-        created_at=now,
-    )
+    values = pending_signature_values(campaign.id, details, language, ip_address, now)
+    identity = values["email_normalised"]
+    if _suppressed(campaign.id, identity):
+        db.session.rollback()
+        return
     # INSERT ... ON CONFLICT DO NOTHING: simultaneous submissions of one address race
     # on the unique constraint, and the losers simply see no row inserted.
     new_id = db.session.execute(_insert_unless_signed(db.engine.dialect.name), values).scalar()
@@ -103,11 +138,47 @@ def sign_campaign(
         signature = Signature(id=new_id, **values)
         queue_confirmation_email(signature, campaign.title, confirmation_token(signature))
     else:
-        _answer_repeat_signing(campaign, normalised, now)
+        _replace_pending_details(campaign.id, identity, details, language)
+        _answer_repeat_signing(campaign, identity, now)
     db.session.commit()
 
 
-def _answer_repeat_signing(campaign: CampaignPage, normalised: str, now: datetime) -> None:
+def _suppressed(campaign_id: int, identity: str) -> bool:
+    digest = identity_digest(identity, current_app.config["SECRET_KEY"])
+    return (
+        db.session.execute(
+            select(SigningSuppression.campaign_id).where(
+                SigningSuppression.campaign_id == campaign_id,
+                SigningSuppression.identity_hash == digest,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _replace_pending_details(
+    campaign_id: int, identity: str, details: SignatureDetails, language: str
+) -> None:
+    # The latest submission wins while nothing is confirmed: the mailbox's owner, signing
+    # after someone else used their address, is not silently ignored.
+    db.session.execute(
+        update(Signature)
+        .where(
+            Signature.campaign_id == campaign_id,
+            Signature.email_normalised == identity,
+            Signature.state == PENDING,
+        )
+        .values(language=language, **_chosen(details))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _chosen(details: SignatureDetails) -> dict:
+    # The address as first typed is kept for sending (case 2); the rest is the latest.
+    return {name: value for name, value in asdict(details).items() if name != "email"}
+
+
+def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime) -> None:
     config = current_app.config
     cutoff = now - config["RESEND_INTERVAL"]
     # A conditional UPDATE claims the right to send, so parallel repeats send at most one.
@@ -115,7 +186,7 @@ def _answer_repeat_signing(campaign: CampaignPage, normalised: str, now: datetim
         update(Signature)
         .where(
             Signature.campaign_id == campaign.id,
-            Signature.email_normalised == normalised,
+            Signature.email_normalised == identity,
             Signature.state.in_((PENDING, CONFIRMED)),
             Signature.emails_sent < config["MAX_EMAILS_PER_SIGNATURE"],
             or_(Signature.last_emailed_at.is_(None), Signature.last_emailed_at <= cutoff),
@@ -142,26 +213,40 @@ def resend_confirmation(campaign: CampaignPage, email: str, now: datetime | None
 
 # Confirmation ---------------------------------------------------------------------------
 
-CONFIRMED_NOW = "confirmed"
-ALREADY_CONFIRMED = "already_confirmed"
-EXPIRED = "expired"
-INVALID = "invalid"
-NOT_ACCEPTING = "not_accepting"
+
+class ConfirmationResult(StrEnum):
+    """What a confirmation link led to."""
+
+    READY = "ready"  # a valid link to a pending signature: show its details to confirm
+    CONFIRMED_NOW = "confirmed_now"
+    ALREADY_CONFIRMED = "already_confirmed"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    NOT_ACCEPTING = "not_accepting"
+    REMOVED = "removed"  # the owner said "I did not sign this"
 
 
 @dataclass(frozen=True)
 class ConfirmationOutcome:
-    """What happened to a confirmation attempt, and the campaign's slug and title if known."""
+    """What happened to a confirmation attempt, with what its page may show.
 
-    result: str
+    `details` are filled only for READY: the token holder checks what they confirm.
+    """
+
+    result: ConfirmationResult
     slug: str | None = None
     title: str | None = None
+    details: ChosenDetails | None = None
+    required_fields: tuple[str, ...] = ()
 
 
-def _outcome(result: str, campaign: Campaign | None, language: str) -> ConfirmationOutcome:
+def _outcome(
+    result: ConfirmationResult, campaign: Campaign | None, language: str, **extra
+) -> ConfirmationOutcome:
     if campaign is None:
         return ConfirmationOutcome(result)
-    return ConfirmationOutcome(result, campaign.slug, campaign.translation(language).title)
+    title = campaign.translation(language).title
+    return ConfirmationOutcome(result, campaign.slug, title, **extra)
 
 
 def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
@@ -169,16 +254,40 @@ def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
     begin_read_only(db.session)
     signature, outcome = _signature_for_token(token, language)
     if outcome is None:
-        result = ALREADY_CONFIRMED if signature.state == CONFIRMED else PENDING
-        outcome = _outcome(result, signature_campaign(signature), language)
+        campaign = signature_campaign(signature)
+        if signature.state == CONFIRMED:
+            outcome = _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
+        else:
+            outcome = _outcome(
+                ConfirmationResult.READY,
+                campaign,
+                language,
+                details=_chosen_details(signature),
+                required_fields=tuple(campaign.required_fields),
+            )
     db.session.rollback()
     return outcome
 
 
+def _chosen_details(signature: Signature) -> ChosenDetails:
+    return ChosenDetails(
+        name=signature.name,
+        postcode=signature.postcode,
+        country=signature.country,
+        public=signature.public,
+        contact_consent=signature.contact_consent,
+    )
+
+
 def confirm_signature(
-    token: str, language: str, now: datetime | None = None
+    token: str,
+    details: ChosenDetails,
+    consent_wording: dict[str, str],
+    language: str,
+    now: datetime | None = None,
 ) -> ConfirmationOutcome:
-    """Confirm the signature a token names, counting it exactly once.
+    """Confirm the signature a token names with the details its owner checked, counting it
+    exactly once and recording each choice with the words that were shown.
 
     The checks run in a read-only transaction; only the final writes take SQLite's write
     lock, so confirmations do not queue behind each other while tokens are being checked.
@@ -192,34 +301,48 @@ def confirm_signature(
     campaign = signature_campaign(signature)
     signature_id, state, nonce = signature.id, signature.state, signature.token_nonce
     if state == CONFIRMED:
-        result = ALREADY_CONFIRMED
+        result = ConfirmationResult.ALREADY_CONFIRMED
     elif not campaign.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
-        result = NOT_ACCEPTING
+        result = ConfirmationResult.NOT_ACCEPTING
     else:
-        result = CONFIRMED_NOW
+        result = ConfirmationResult.CONFIRMED_NOW
     outcome = _outcome(result, campaign, language)
     campaign_id = campaign.id
     db.session.rollback()
 
-    if result == NOT_ACCEPTING:
+    if result == ConfirmationResult.NOT_ACCEPTING:
         record_event("signature.confirm_refused", "signature", signature_id, reason="closed")
         db.session.commit()
-    elif result == CONFIRMED_NOW and state in (HELD, INVALIDATED):
+    elif result == ConfirmationResult.CONFIRMED_NOW and state in (HELD, INVALIDATED):
         # Neutral answer: the same thanks page, nothing counted, and a trace for reviewers.
         db.session.execute(
             update(Signature)
             .where(Signature.id == signature_id, Signature.email_verified_at.is_(None))
-            .values(email_verified_at=now)
+            .values(email_verified_at=now, **asdict(details))
         )
+        _record_consents(signature_id, details, consent_wording, language, now)
         record_event("signature.confirm_while_" + state, "signature", signature_id)
         db.session.commit()
-    elif result == CONFIRMED_NOW and not _count_confirmation(signature_id, nonce, campaign_id, now):
-        return ConfirmationOutcome(ALREADY_CONFIRMED, outcome.slug, outcome.title)
+    elif result == ConfirmationResult.CONFIRMED_NOW and not _count_confirmation(
+        signature_id, nonce, campaign_id, details, consent_wording, language, now
+    ):
+        return ConfirmationOutcome(
+            ConfirmationResult.ALREADY_CONFIRMED, outcome.slug, outcome.title
+        )
     return outcome
 
 
-def _count_confirmation(signature_id: int, nonce: str, campaign_id: int, now: datetime) -> bool:
-    """Move the signature out of PENDING and count it, in one short write transaction.
+def _count_confirmation(
+    signature_id: int,
+    nonce: str,
+    campaign_id: int,
+    details: ChosenDetails,
+    consent_wording: dict[str, str],
+    language: str,
+    now: datetime,
+) -> bool:
+    """Move the signature out of PENDING with the checked details and count it, in one
+    short write transaction.
 
     Only the transaction whose UPDATE matches counts: two tabs, or a double click, race
     here and the loser updates nothing.
@@ -231,15 +354,67 @@ def _count_confirmation(signature_id: int, nonce: str, campaign_id: int, now: da
             Signature.state == PENDING,
             Signature.token_nonce == nonce,
         )
-        .values(state=CONFIRMED, confirmed_at=now, email_verified_at=now, token_nonce=None)
+        .values(
+            state=CONFIRMED,
+            confirmed_at=now,
+            email_verified_at=now,
+            token_nonce=None,
+            **asdict(details),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
         db.session.rollback()
         return False
     add_to_confirmed_count(campaign_id, 1)
+    _record_consents(signature_id, details, consent_wording, language, now)
     db.session.commit()
     return True
+
+
+def _record_consents(
+    signature_id: int,
+    details: ChosenDetails,
+    consent_wording: dict[str, str],
+    language: str,
+    now: datetime,
+) -> None:
+    db.session.execute(
+        insert(ConsentRecord),
+        [
+            dict(
+                signature_id=signature_id,
+                choice=choice,
+                given=getattr(details, choice),
+                wording=consent_wording[choice],
+                language=language,
+                recorded_at=now,
+            )
+            for choice in CHOICES
+        ],
+    )
+
+
+def disown_signature(token: str, language: str, now: datetime | None = None):
+    """"I did not sign this": remove the pending signature the token names and never email
+    that mailbox about this campaign again (only a keyed hash of it is kept)."""
+    now = now or utcnow()
+    signature, outcome = _signature_for_token(token, language)
+    if outcome is not None:
+        db.session.rollback()
+        return outcome
+    campaign = signature_campaign(signature)
+    if signature.state != PENDING:
+        outcome = _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
+        db.session.rollback()
+        return outcome
+    outcome = _outcome(ConfirmationResult.REMOVED, campaign, language)
+    digest = identity_digest(signature.email_normalised, current_app.config["SECRET_KEY"])
+    db.session.execute(delete(Signature).where(Signature.id == signature.id))
+    db.session.add(SigningSuppression(campaign_id=campaign.id, identity_hash=digest))
+    record_event("signature.disowned", "campaign", campaign.id)
+    db.session.commit()
+    return outcome
 
 
 def signature_campaign(signature: Signature) -> Campaign:
@@ -254,22 +429,26 @@ def _signature_for_token(token: str, language: str):
         signature = _signature_by_id(expired.payload.get("s"))
         campaign = signature_campaign(signature) if signature else None
         if signature is not None and signature.state == CONFIRMED:
-            return None, _outcome(ALREADY_CONFIRMED, campaign, language)
-        return None, _outcome(EXPIRED, campaign, language)
+            return None, _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
+        return None, _outcome(ConfirmationResult.EXPIRED, campaign, language)
     except TokenInvalid:
-        return None, ConfirmationOutcome(INVALID)
+        return None, ConfirmationOutcome(ConfirmationResult.INVALID)
     signature = _signature_by_id(payload.get("s"))
     nonce = payload.get("n")
-    if signature is None or not isinstance(nonce, str):
-        return None, ConfirmationOutcome(INVALID)
+    if signature is None or not isinstance(nonce, str) or not nonce.isascii():
+        return None, ConfirmationOutcome(ConfirmationResult.INVALID)
     if signature.state == CONFIRMED:
         return signature, None
     if signature.token_nonce is None or not hmac.compare_digest(signature.token_nonce, nonce):
-        return None, ConfirmationOutcome(INVALID)
+        return None, ConfirmationOutcome(ConfirmationResult.INVALID)
     return signature, None
 
 
 def _signature_by_id(signature_id) -> Signature | None:
-    if not isinstance(signature_id, int) or isinstance(signature_id, bool):
+    if (
+        not isinstance(signature_id, int)
+        or isinstance(signature_id, bool)
+        or not 0 < signature_id <= MAX_ROW_ID
+    ):
         return None
     return db.session.get(Signature, signature_id)

@@ -1,12 +1,16 @@
-"""Sign a campaign, see "check your inbox", confirm by a deliberate click, ask for a new link."""
+"""Sign a campaign, see "check your inbox", confirm by a deliberate click with the details
+the email owner checked, say "I did not sign this", ask for a new link."""
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.campaigns.views import load_campaign_page, render_campaign_page
+from app.core.form_failures import shows_form_again
 from app.extensions import limiter
 from app.signatures import services
-from app.signatures.forms import ResendForm, SignForm
+from app.signatures.forms import ConfirmForm, ResendForm, SignForm
+from app.signatures.services import ConfirmationResult
 
 bp = Blueprint("signatures", __name__)
 
@@ -16,23 +20,51 @@ def sign_limit():
     return current_app.config["RATELIMIT_SIGN"]
 
 
+def sign_attempt_limit():
+    """RATELIMIT_SIGN_ATTEMPTS: every submission, valid or not (a higher limit)."""
+    return current_app.config["RATELIMIT_SIGN_ATTEMPTS"]
+
+
+def ip_and_campaign():
+    """Rate-limit key: a flood on one campaign does not throttle another (case 24)."""
+    return f"{request.remote_addr}:{request.view_args['slug']}"
+
+
+def show_sign_form_again(message: str, status: int):
+    """The campaign page with the sign form as submitted and `message` at the top."""
+    page = load_campaign_page(request.view_args["slug"])
+    form = SignForm(required_fields=page.required_fields)
+    form.form_errors.append(message)
+    return render_campaign_page(page, form, status=status, keep_form=True)
+
+
+def language() -> str:
+    """The language of this request's pages and emails."""
+    return str(get_locale())
+
+
 @bp.post("/c/<slug>/sign")
-@limiter.limit(sign_limit, key_func=lambda: f"{request.remote_addr}:{request.view_args['slug']}")
+@shows_form_again(show_sign_form_again)
+@limiter.limit(sign_attempt_limit, key_func=ip_and_campaign)
+# Only recorded signatures use up the signing limit: a typo corrected twice does not.
+@limiter.limit(sign_limit, key_func=ip_and_campaign, deduct_when=lambda r: r.status_code == 303)
 def sign(slug):
     """Validate the form, record the signature, and always answer with the same redirect."""
     page = load_campaign_page(slug)
     form = SignForm(required_fields=page.required_fields)
-    if not page.accepting or not form.validate():
-        return render_campaign_page(page, form, status=400)
+    if not form.validate():
+        return render_campaign_page(page, form, status=400, keep_form=True)
     details = services.SignatureDetails(
         **{name: form[name].data for name in ("name", "email", "postcode", "country")},
         public=form.public.data,
         contact_consent=form.contact_consent.data,
     )
     try:
-        services.sign_campaign(page, details, str(get_locale()), request.remote_addr)
+        services.sign_campaign(page, details, language(), request.remote_addr)
     except services.CampaignNotAccepting:
-        return render_campaign_page(page, form, status=400)
+        return show_sign_form_again(
+            _("This petition closed before your signature could be recorded."), 400
+        )
     return redirect(url_for(".check_inbox", slug=slug), code=303)
 
 
@@ -42,7 +74,16 @@ def check_inbox(slug):
     return render_template("signatures/check_inbox.html", page=load_campaign_page(slug))
 
 
+def show_resend_form_again(message: str, status: int):
+    """The resend page with the address as typed and `message`."""
+    form = ResendForm()
+    form.form_errors.append(message)
+    page = load_campaign_page(request.view_args["slug"])
+    return render_template("signatures/resend.html", page=page, form=form), status
+
+
 @bp.route("/c/<slug>/resend", methods=["GET", "POST"])
+@shows_form_again(show_resend_form_again)
 @limiter.limit("5 per hour", methods=["POST"])
 def resend(slug):
     """Ask for a new confirmation email by typing the address again."""
@@ -57,32 +98,86 @@ def resend(slug):
 
 @bp.get("/confirm/<token>")
 def confirm_page(token):
-    """The page behind the emailed link: a button, no state change."""
-    # Mail scanners fetch (and even script) every link: a GET only shows a button.
-    outcome = services.check_confirmation_token(token, str(get_locale()))
-    return render_outcome(outcome, token)
+    """The page behind the emailed link: the details to check and a button, no state change."""
+    # Mail scanners fetch (and even script) every link: a GET only shows the form.
+    outcome = services.check_confirmation_token(token, language())
+    form = None
+    if outcome.result == ConfirmationResult.READY:
+        form = ConfirmForm(obj=outcome.details, required_fields=outcome.required_fields)
+    return render_outcome(outcome, token, form)
+
+
+def show_confirm_form_again(message: str, status: int):
+    """The confirm page with the details as submitted and `message`."""
+    outcome = services.check_confirmation_token(request.view_args["token"], language())
+    form = None
+    if outcome.result == ConfirmationResult.READY:
+        form = ConfirmForm(required_fields=outcome.required_fields)
+        form.form_errors.append(message)
+    return render_outcome(outcome, request.view_args["token"], form, status)
 
 
 @bp.post("/confirm/<token>")
+@shows_form_again(show_confirm_form_again)
 @limiter.limit("30 per minute")
 def confirm(token):
-    """The button's POST: the only thing that confirms."""
-    outcome = services.confirm_signature(token, str(get_locale()))
+    """The button's POST: the only thing that confirms, with the details it carries."""
+    outcome = services.check_confirmation_token(token, language())
+    if outcome.result != ConfirmationResult.READY:
+        return render_outcome(outcome, token)
+    form = ConfirmForm(required_fields=outcome.required_fields)
+    if not form.validate():
+        return render_outcome(outcome, token, form, status=400)
+    details = services.ChosenDetails(
+        **{name: form[name].data for name in ("name", "postcode", "country")},
+        public=form.public.data,
+        contact_consent=form.contact_consent.data,
+    )
+    outcome = services.confirm_signature(token, details, form.consent_wording(), language())
     return render_outcome(outcome, token)
 
 
-def render_outcome(outcome: services.ConfirmationOutcome, token: str):
-    """One template per outcome; none of them shows personal data."""
-    templates = {
-        services.PENDING: ("signatures/confirm.html", 200),
-        services.CONFIRMED_NOW: ("signatures/confirmed.html", 200),
-        services.ALREADY_CONFIRMED: ("signatures/already_confirmed.html", 200),
-        services.NOT_ACCEPTING: ("signatures/not_accepting.html", 410),
-        services.EXPIRED: ("signatures/expired.html", 410),
-        services.INVALID: ("signatures/invalid_link.html", 404),
-    }
-    template, status = templates[outcome.result]
-    response = render_template(
-        template, token=token, campaign_slug=outcome.slug, campaign_title=outcome.title
+@bp.get("/confirm/<token>/not-me")
+def not_me_page(token):
+    """"I did not sign this": a button that removes the signature; no details shown."""
+    outcome = services.check_confirmation_token(token, language())
+    if outcome.result == ConfirmationResult.READY:
+        return _no_store(render_template("signatures/not_me.html", token=token, outcome=outcome))
+    return render_outcome(outcome, token)
+
+
+@bp.post("/confirm/<token>/not-me")
+@limiter.limit("30 per minute")
+def not_me(token):
+    """Remove the pending signature and stop emails about this campaign to the address."""
+    return render_outcome(services.disown_signature(token, language()), token)
+
+
+OUTCOME_PAGES = {
+    ConfirmationResult.READY: ("signatures/confirm.html", 200),
+    ConfirmationResult.CONFIRMED_NOW: ("signatures/confirmed.html", 200),
+    ConfirmationResult.ALREADY_CONFIRMED: ("signatures/already_confirmed.html", 200),
+    ConfirmationResult.NOT_ACCEPTING: ("signatures/not_accepting.html", 410),
+    ConfirmationResult.EXPIRED: ("signatures/expired.html", 410),
+    ConfirmationResult.INVALID: ("signatures/invalid_link.html", 404),
+    ConfirmationResult.REMOVED: ("signatures/removed.html", 200),
+}
+
+
+def render_outcome(outcome: services.ConfirmationOutcome, token: str, form=None, status=None):
+    """One page per outcome; only the confirm form, behind a valid link, shows details."""
+    template, default_status = OUTCOME_PAGES[outcome.result]
+    html = render_template(
+        template,
+        token=token,
+        form=form,
+        campaign_slug=outcome.slug,
+        campaign_title=outcome.title,
+        required_fields=outcome.required_fields,
     )
-    return response, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return _no_store(html, status or default_status)
+
+
+def _no_store(html: str, status: int = 200):
+    # The pages behind emailed links carry a token: no caching, no Referer to other sites.
+    return html, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -9,7 +9,14 @@ from app.campaigns.views import CSRF_SLOT_KEY
 from app.extensions import db
 from app.signatures.models import CONFIRMED, Signature
 from app.signatures.services import confirmation_token
-from tests.factories import csrf_token, make_campaign, make_signature, post_with_csrf, sign_form
+from tests.factories import (
+    confirm_details,
+    csrf_token,
+    make_campaign,
+    make_signature,
+    post_with_csrf,
+    sign_form,
+)
 from tests.parallel import in_own_thread, run_in_parallel
 
 
@@ -35,7 +42,7 @@ def test_many_threads_confirming_at_once_show_the_exact_count(app, client):
 
     def confirm_one():
         with app.test_client() as browser:
-            response = post_with_csrf(browser, next(pending_links), "/c/c")
+            response = post_with_csrf(browser, next(pending_links), "/c/c", confirm_details())
             assert response.status_code == 200, response.status_code
 
     assert run_in_parallel(len(links), confirm_one) == []

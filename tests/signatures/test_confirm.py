@@ -14,6 +14,7 @@ from app.extensions import db
 from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
 from app.signatures.services import confirmation_token
 from tests.factories import (
+    confirm_details,
     confirm_with_click,
     csrf_token,
     make_campaign,
@@ -62,7 +63,8 @@ def test_get_and_head_never_change_state(client, pending):
         assert client.head(link).status_code == 200
     page = client.get(link).get_data(as_text=True)
     assert 'method="post"' in page and "Confirm my signature" in page
-    assert "Private Person" not in page and "private@example.org" not in page
+    # The token holder sees the name to check it; the address is never shown.
+    assert 'value="Private Person"' in page and "private@example.org" not in page
     assert state_of(signature) == PENDING and count(campaign) == 0
 
 
@@ -76,7 +78,7 @@ def test_reused_link_says_already_confirmed_and_counts_once(client, pending):
     """Case 6."""
     campaign, signature, link = pending
     confirm_with_click(client, link)
-    again = post_with_csrf(client, link, "/c/c")
+    again = post_with_csrf(client, link, "/c/c", confirm_details())
     assert again.status_code == 200
     assert "already confirmed" in again.get_data(as_text=True)
     assert "already confirmed" in client.get(link).get_data(as_text=True)
@@ -90,7 +92,7 @@ def test_two_tabs_confirming_at_once_count_once(app, pending):
 
     def click():
         with app.test_client() as tab:
-            statuses.append(post_with_csrf(tab, link, "/c/c").status_code)
+            statuses.append(post_with_csrf(tab, link, "/c/c", confirm_details()).status_code)
 
     assert run_in_parallel(6, click) == []
     assert statuses == [200] * 6
@@ -115,7 +117,7 @@ def _tampered(link: str) -> str:
 def test_tampered_or_truncated_token_gets_generic_invalid_page(client, pending, make_link):
     campaign, signature, link = pending
     bad = make_link(link)
-    for response in (client.get(bad), post_with_csrf(client, bad, "/c/c")):
+    for response in (client.get(bad), post_with_csrf(client, bad, "/c/c", confirm_details())):
         text = response.get_data(as_text=True)
         assert response.status_code == 404
         assert "This link does not work" in text
@@ -127,7 +129,7 @@ def test_expired_token_shows_expired_page_with_resend_link(app, client, pending)
     """Case 5."""
     campaign, signature, link = pending
     app.config["CONFIRMATION_MAX_AGE"] = timedelta(seconds=-1)
-    response = post_with_csrf(client, link, "/c/c")
+    response = post_with_csrf(client, link, "/c/c", confirm_details())
     text = response.get_data(as_text=True)
     assert response.status_code == 410
     assert "This link has expired" in text and "/c/c/resend" in text
@@ -163,7 +165,9 @@ def test_resend_is_rate_limited(client):
         statuses.append(response.status_code)
     assert statuses[:5] == [303] * 5 and statuses[-1] == 429
     assert int(response.headers["Retry-After"]) > 0
-    assert "Too many requests" in response.get_data(as_text=True)
+    # The form comes back with the address as typed and the reason.
+    html = response.get_data(as_text=True)
+    assert "Too many attempts" in html and 'value="a@example.org"' in html
 
 
 def test_another_signatures_nonce_or_another_purpose_is_rejected(app, client):
@@ -177,7 +181,7 @@ def test_another_signatures_nonce_or_another_purpose_is_rejected(app, client):
         {"s": a.id, "n": a.token_nonce}
     )
     for token in (forged, other_purpose, other_key):
-        response = post_with_csrf(client, f"/confirm/{token}", "/c/c")
+        response = post_with_csrf(client, f"/confirm/{token}", "/c/c", confirm_details())
         assert response.status_code == 404
     assert state_of(a) == PENDING and state_of(b) == PENDING and count(campaign) == 0
 
@@ -187,7 +191,9 @@ def test_confirming_on_a_closed_campaign_is_not_counted(client):
     make_campaign(slug="c")  # an open one, for the form's CSRF token
     for campaign in (make_closed_campaign(slug="closed"), make_expired_campaign(slug="late")):
         signature = make_signature(campaign)
-        response = post_with_csrf(client, f"/confirm/{confirmation_token(signature)}", "/c/c")
+        response = post_with_csrf(
+            client, f"/confirm/{confirmation_token(signature)}", "/c/c", confirm_details()
+        )
         assert response.status_code == 410
         assert "could not be counted" in response.get_data(as_text=True)
         assert state_of(signature) == PENDING and count(campaign) == 0
@@ -197,7 +203,9 @@ def test_confirming_within_the_grace_period_after_the_deadline_counts(client):
     campaign = make_campaign(slug="late", deadline=utcnow() - timedelta(hours=1))
     make_campaign(slug="c")  # an open one, for the form's CSRF token
     signature = make_signature(campaign)
-    response = post_with_csrf(client, f"/confirm/{confirmation_token(signature)}", "/c/c")
+    response = post_with_csrf(
+        client, f"/confirm/{confirmation_token(signature)}", "/c/c", confirm_details()
+    )
     assert response.status_code == 200
     assert count(campaign) == 1
 
@@ -207,7 +215,9 @@ def test_confirming_a_held_or_invalidated_signature_is_neutral(client, state):
     """Case 10: the same thanks page, count unchanged, and an audit row."""
     campaign = make_campaign(slug="c")
     signature = make_signature(campaign, state=state)
-    response = post_with_csrf(client, f"/confirm/{confirmation_token(signature)}", "/c/c")
+    response = post_with_csrf(
+        client, f"/confirm/{confirmation_token(signature)}", "/c/c", confirm_details()
+    )
     assert response.status_code == 200
     assert "your signature is confirmed" in response.get_data(as_text=True)
     assert state_of(signature) == state and count(campaign) == 0

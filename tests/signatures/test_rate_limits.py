@@ -22,9 +22,12 @@ def test_signing_beyond_the_limit_gets_429_with_retry_after(client):
     make_campaign(slug="a")
     make_campaign(slug="b")
     assert sign_many(client, "a", 3) == [303] * 3
-    response = submit_signature(client, "a")
+    response = submit_signature(client, "a", name="Kept Kim")
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
-    assert "Too many requests" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # The form again, with what was typed and why it was not sent.
+    assert "Too many attempts" in html and 'value="Kept Kim"' in html
+    assert html.index('class="error-summary"') < html.index('action="/c/a/sign"')
     # Case 24: a flood on one campaign does not throttle another.
     assert sign_many(client, "b", 1) == [303]
     assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 4

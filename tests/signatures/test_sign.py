@@ -87,9 +87,12 @@ def test_optional_fields_may_be_left_empty_when_the_campaign_allows(client):
 
 def test_missing_csrf_token_is_a_400_and_stores_nothing(client):
     make_campaign(slug="c")
-    response = client.post("/c/c/sign", data=sign_form())
+    response = client.post("/c/c/sign", data=sign_form(name="Overnight Olu"))
     assert response.status_code == 400
-    assert "This form has expired" in response.get_data(as_text=True)
+    # A form left open overnight comes back as typed, with a fresh token and a message.
+    html = response.get_data(as_text=True)
+    assert "This form had expired" in html and 'value="Overnight Olu"' in html
+    assert 'name="csrf_token"' in html
     assert rows() == 0
 
 
@@ -182,9 +185,11 @@ def test_closed_campaign_shows_final_count_and_refuses_signatures(client):
     assert 'action="/c/c/sign"' not in page
     make_campaign(slug="open")
     token = csrf_token(client, "/c/open")  # the session's token, valid for any form
-    response = client.post("/c/c/sign", data={"csrf_token": token, **sign_form()})
+    response = client.post("/c/c/sign", data={"csrf_token": token, **sign_form(name="Late Lu")})
     assert response.status_code == 400
-    assert "This petition is closed" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "This petition closed before your signature could be recorded" in html
+    assert 'value="Late Lu"' in html
     assert rows() == 1
 
 
