@@ -61,3 +61,15 @@ def test_signing_still_works_when_the_limit_store_is_down(client):
     make_campaign(slug="a")
     assert sign_many(client, "a", 3) == [303] * 3
     assert submit_signature(client, "a").status_code == 429
+
+
+@pytest.mark.parametrize(
+    "config_overrides", [{**LIMITED, "RATELIMIT_SIGN_ATTEMPTS": "8 per minute"}]
+)
+def test_invalid_submissions_use_only_the_higher_attempt_limit(client):
+    make_campaign(slug="a")
+    # Five typos corrected one after another do not use up the signing limit...
+    assert [submit_signature(client, "a", name="").status_code for _ in range(5)] == [400] * 5
+    assert sign_many(client, "a", 3) == [303] * 3
+    # ...but every submission counts towards the attempt limit.
+    assert submit_signature(client, "a", name="").status_code == 429
