@@ -1,7 +1,6 @@
 """Small factories named by state: campaigns, signatures, and a browser-like sign helper."""
 
 import re
-import secrets
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -9,10 +8,10 @@ from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.loader import CampaignSpec, TranslationSpec
 from app.campaigns.models import OPEN, Campaign
 from app.campaigns.services import apply_campaign_spec
-from app.core.addresses import mailbox_identity
 from app.core.database import utcnow
 from app.extensions import db
 from app.signatures.models import CONFIRMED, PENDING, Signature
+from app.signatures.services import SignatureDetails, pending_signature_values
 
 _counter = iter(range(1, 10**9))
 
@@ -74,22 +73,14 @@ def make_signature(
     """A signature in the given state; confirmed ones are added to the maintained count."""
     email = email or f"supporter{next(_counter)}@example.org"
     now = utcnow() - timedelta(hours=1)  # signed a while ago: a repeat may be emailed now
-    signature = Signature(
-        campaign_id=campaign.id,
-        state=state,
-        name=name,
-        email=email,
-        email_normalised=mailbox_identity(email),
-        postcode=postcode,
-        country="GB",
-        public=public,
-        language=language,
-        token_nonce=None if state == CONFIRMED else secrets.token_hex(16),
-        emails_sent=1,
-        last_emailed_at=now,
-        confirmed_at=now if state == CONFIRMED else None,
-        created_at=now,
+    details = SignatureDetails(
+        name=name, email=email, postcode=postcode, country="GB", public=public
     )
+    values = pending_signature_values(campaign.id, details, language, None, now)
+    signature = Signature(**values)
+    signature.state = state
+    if state == CONFIRMED:
+        signature.token_nonce, signature.confirmed_at = None, now
     db.session.add(signature)
     db.session.flush()
     if state == CONFIRMED:
@@ -172,7 +163,8 @@ def form_as_shown(html: str) -> dict[str, str]:
 
 def confirm_with_click(client, confirm_path, **changes):
     """What a person does with the emailed link: open it, check the details (changing
-    `changes`; None unticks a box), then press the button."""
+    `changes`; None unticks a box), then press the button.
+    """
     page = client.get(confirm_path).get_data(as_text=True)
     data = form_as_shown(page)
     assert "csrf_token" in data, "no confirm form at " + confirm_path
@@ -189,6 +181,7 @@ def confirm_details(**changes) -> dict:
 
 def post_with_csrf(client, path, form_page, data=None):
     """POST to `path` with the session's CSRF token, read from another page's form
-    (as a second tab, opened before the first one submitted, would)."""
+    (as a second tab, opened before the first one submitted, would).
+    """
     token = csrf_token(client, form_page)
     return client.post(path, data={"csrf_token": token, **(data or {})})

@@ -28,7 +28,8 @@ def run_in_parallel(count, work):
 
 def in_own_thread(work):
     """Run `work` in another thread, so its requests get app contexts of their own (as in
-    production) instead of sharing the test's, where Flask-WTF caches one CSRF token."""
+    production) instead of sharing the test's, where Flask-WTF caches one CSRF token.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1) as pool:

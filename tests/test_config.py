@@ -51,5 +51,5 @@ def test_production_defaults_to_secure_cookies_and_hsts(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    response = app.test_client().get("/static/css/site.css")
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    with app.test_client().get("/static/css/site.css") as response:  # closes the file
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")

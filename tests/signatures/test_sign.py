@@ -228,7 +228,7 @@ def test_simultaneous_submissions_of_one_email_make_one_row(app):
     make_campaign(slug="c")
     assert submit_in_parallel(app, 8) == [303] * 8
     assert rows() == 1
-    assert rows(OutboxEmail) <= 2
+    assert rows(OutboxEmail) == 1  # the repeats fall within RESEND_INTERVAL
 
 
 @postgres_only
@@ -237,4 +237,4 @@ def test_twenty_parallel_posts_on_postgres_make_one_row(app):
     make_campaign(slug="c")
     assert submit_in_parallel(app, 20) == [303] * 20
     assert rows() == 1
-    assert rows(OutboxEmail) <= 2
+    assert rows(OutboxEmail) == 1
