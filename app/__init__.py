@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
         headers,
         i18n,
         input_guard,
-        mail,
+        outbox,
     )
     from app.signatures import models as _signature_models  # noqa: F401
 
@@ -79,7 +79,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     headers.init_app(app)
-    mail.init_app(app)
+    outbox.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -3,7 +3,7 @@ in the language the supporter signed in (templates/emails/signatures/)."""
 
 from flask import current_app
 
-from app.core.mail import queue_templated_email
+from app.core.outbox import queue_templated_email
 from app.core.urls import absolute_url
 
 
