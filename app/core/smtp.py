@@ -4,9 +4,12 @@ import logging
 import smtplib
 import ssl
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Protocol
+
+from app.core.addresses import ascii_domain
 
 log = logging.getLogger("rally.mail")
 
@@ -65,6 +68,9 @@ class SmtpTransport:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
                     smtp.login(self.username, self.password)
+                smtp.ehlo_or_helo_if_needed()
+                if not smtp.has_extn("smtputf8"):
+                    _use_ascii_addresses(message)
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
@@ -76,6 +82,34 @@ class SmtpTransport:
             raise _classify(error.smtp_code, _decode(error.smtp_error)) from error
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+
+
+def _use_ascii_addresses(message: EmailMessage) -> None:
+    """Rewrite From and To for a server without SMTPUTF8: domains in punycode.
+
+    smtplib takes the envelope from these headers, so it changes with them. A local part
+    that is not ASCII cannot be rewritten: the recipient's fails the email for good, and the
+    sender's (MAIL_FROM) is a configuration problem that keeps it queued until fixed.
+    """
+    for name, failure in (("From", TemporaryFailure), ("To", PermanentFailure)):
+        header = message[name]
+        if header is None or all(a.addr_spec.isascii() for a in header.addresses):
+            continue
+        message.replace_header(name, [_ascii_address(a, name, failure) for a in header.addresses])
+
+
+def _ascii_address(address: Address, name: str, failure: type[Exception]) -> Address:
+    if address.addr_spec.isascii():
+        return address
+    if not address.username.isascii():
+        raise failure(
+            f"the {name} address has a non-ASCII local part and the SMTP server "
+            "does not offer SMTPUTF8"
+        )
+    domain = ascii_domain(address.domain)
+    if not domain.isascii():
+        raise failure(f"the {name} address has a domain with no ASCII (IDNA) form")
+    return Address(address.display_name, address.username, domain)
 
 
 def _decode(raw) -> str:

@@ -1,9 +1,11 @@
 """The SMTP transport against a real server: the message it builds, how it sorts failures."""
 
+from datetime import timedelta
+
 import pytest
 
 from app.core.database import utcnow
-from app.core.outbox import OutboxEmail
+from app.core.outbox import OutboxEmail, Status, queue_email, send_due_emails
 from app.core.smtp import (
     ConsoleTransport,
     PermanentFailure,
@@ -12,6 +14,7 @@ from app.core.smtp import (
     build_message,
     transport_for,
 )
+from app.extensions import db
 
 MAIL_FROM = "Rally <no-reply@rally.test>"
 
@@ -60,3 +63,45 @@ def test_without_smtp_host_the_console_transport_logs_the_email(app, caplog):
     with caplog.at_level("WARNING", logger="rally.mail"):
         transport.send(message_to("dev@example.org"))
     assert "dev@example.org" in caplog.text and "Plain body" in caplog.text
+
+
+# Internationalised addresses --------------------------------------------------------------
+
+
+def test_without_smtputf8_the_domain_goes_out_in_punycode(app, smtp):
+    assert not smtp.smtputf8
+    SmtpTransport(app.config).send(message_to("ana@bücher.de"))
+    [envelope] = smtp.envelopes
+    assert envelope.rcpt_tos == ["ana@xn--bcher-kva.de"]
+    assert "SMTPUTF8" not in envelope.mail_options
+    assert smtp.messages[0]["To"] == "ana@xn--bcher-kva.de"
+
+
+def test_an_ascii_address_is_sent_exactly_as_typed(app, smtp):
+    SmtpTransport(app.config).send(message_to("Ada.Lovelace@Example.ORG"))
+    assert smtp.envelopes[0].rcpt_tos == ["Ada.Lovelace@Example.ORG"]
+
+
+@pytest.mark.parametrize("smtp", [{"smtputf8": True}], indirect=True)
+@pytest.mark.parametrize("address", ["ana@bücher.de", "josé@example.org", "用户@例子.中国"])
+def test_with_smtputf8_addresses_go_out_as_typed(app, smtp, address):
+    SmtpTransport(app.config).send(message_to(address))
+    [envelope] = smtp.envelopes
+    assert envelope.rcpt_tos == [address] and "SMTPUTF8" in envelope.mail_options
+    assert smtp.messages[0]["To"] == address
+
+
+def test_a_non_ascii_local_part_fails_for_good_without_smtputf8(app, smtp):
+    """Retrying cannot help: the email is marked failed at once, with the reason."""
+    queue_email("josé@example.org", "s", "b")
+    queue_email("ana@bücher.de", "s", "b")
+    db.session.commit()
+    report = send_due_emails()
+    assert len(report.failed) == 1 and len(report.sent) == 1
+    db.session.expire_all()
+    failed = db.session.get(OutboxEmail, report.failed[0])
+    assert failed.to_address == "josé@example.org"
+    assert failed.status == Status.FAILED and failed.attempts == 1
+    assert "SMTPUTF8" in failed.last_error
+    assert [e.rcpt_tos for e in smtp.envelopes] == [["ana@xn--bcher-kva.de"]]
+    assert send_due_emails(now=utcnow() + timedelta(days=1)).failed == []  # never retried
