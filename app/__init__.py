@@ -67,6 +67,7 @@ def register_extensions(app: Flask) -> None:
         i18n,
         input_guard,
         outbox,
+        recipient_quotas,
     )
     from app.signatures import models as _signature_models  # noqa: F401
 

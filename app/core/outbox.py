@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
 from app.core.i18n import text_direction
+from app.core.recipient_quotas import forget_old_quotas, take_recipient_quota
 from app.core.smtp import PermanentFailure, TemporaryFailure, build_message, transport_for
 from app.extensions import db
 
@@ -82,20 +83,41 @@ class OutboxEmail(db.Model):
         self.last_error = error[:2000]
 
 
-def queue_email(to_address: str, subject: str, body_text: str, body_html: str | None = None):
-    """Add a written email to the current transaction; it is delivered only if that commits."""
-    return _add_to_outbox(to_address, subject=subject, body_text=body_text, body_html=body_html)
+def queue_email(
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Add a written email to the current transaction; it is delivered only if that commits.
+
+    False, and nothing queued, when the address has had its emails for the day.
+    """
+    return _add_to_outbox(
+        to_address, now, subject=subject, body_text=body_text, body_html=body_html
+    )
 
 
-def queue_templated_email(to_address: str, template: str, language: str, context: dict):
+def queue_templated_email(
+    to_address: str, template: str, language: str, context: dict, now: datetime | None = None
+) -> bool:
     """Add an email to be written from templates/emails/<template>.{subject.txt,txt,html}
-    in `language` with the JSON-able `context`, when it is sent."""
-    return _add_to_outbox(to_address, template=template, language=language, context=context)
+    in `language` with the JSON-able `context`, when it is sent (False if over the cap)."""
+    return _add_to_outbox(to_address, now, template=template, language=language, context=context)
 
 
-def _add_to_outbox(to_address: str, **content) -> None:
+def _add_to_outbox(to_address: str, now: datetime | None, **content) -> bool:
+    now = now or utcnow()
+    # Every email counts against the mailbox's daily cap, whoever asked for it: one
+    # address typed into many forms (or campaigns) still gets a bounded number.
+    if not take_recipient_quota(to_address, now):
+        log.info(
+            "Email (%s) not queued: its recipient has had MAX_EMAILS_PER_ADDRESS_PER_DAY today",
+            content.get("template") or "written",
+        )
+        return False
     domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or "localhost"
-    now = utcnow()
     # A Core INSERT: no ORM object to track and flush, on the signing hot path.
     db.session.execute(
         insert(OutboxEmail.__table__).values(
@@ -109,6 +131,7 @@ def _add_to_outbox(to_address: str, **content) -> None:
         )
     )
     db.session.info["outbox_queued"] = True
+    return True
 
 
 def write_templated_email(email: OutboxEmail) -> None:
@@ -167,6 +190,7 @@ def send_due_emails(now: datetime | None = None, limit: int = 100, transport=Non
     transport = transport or transport_for(config)
     report = DeliveryReport()
     now = now or utcnow()
+    _forget_old_quotas_hourly(now)
     for email in claim_due_emails(now, limit):
         attempt = email.attempts + 1
         try:
@@ -189,6 +213,17 @@ def send_due_emails(now: datetime | None = None, limit: int = 100, transport=Non
             report.sent.append(email.id)
         db.session.commit()
     return report
+
+
+def _forget_old_quotas_hourly(now: datetime) -> None:
+    # Senders run after every request that queued mail: an hour between purges keeps
+    # the table to about two days of recipients at the cost of one write transaction.
+    state = current_app.extensions.setdefault("rally.outbox", {})
+    if now < state.get("next_quota_purge", now):
+        return
+    forget_old_quotas(now)
+    db.session.commit()
+    state["next_quota_purge"] = now + timedelta(hours=1)
 
 
 def _write_or_retry(email: OutboxEmail) -> None:

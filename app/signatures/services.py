@@ -70,8 +70,10 @@ def sign_campaign(
 
     Signing again with the same (normalised) address stores nothing new: a pending
     signature gets its confirmation again, a confirmed one an "already signed" note,
-    each at most once per RESEND_INTERVAL and MAX_EMAILS_PER_SIGNATURE in all. The
-    caller learns nothing about which case it was, so neither does the supporter.
+    each at most once per RESEND_INTERVAL and MAX_EMAILS_PER_SIGNATURE in all. Every
+    email also counts against the address's MAX_EMAILS_PER_ADDRESS_PER_DAY; over it, the
+    signature is still recorded but no email is queued. The caller learns nothing about
+    which case it was, so neither does the supporter.
     """
     now = now or utcnow()
     if not campaign.accepts_signatures(now):
@@ -100,7 +102,7 @@ def sign_campaign(
     if new_id is not None:
         # The row as inserted, without reading it back: the email needs only these values.
         signature = Signature(id=new_id, **values)
-        queue_confirmation_email(signature, campaign.title, confirmation_token(signature))
+        queue_confirmation_email(signature, campaign.title, confirmation_token(signature), now)
     else:
         _answer_repeat_signing(campaign, normalised, now)
     db.session.commit()
@@ -127,9 +129,9 @@ def _answer_repeat_signing(campaign: CampaignPage, normalised: str, now: datetim
     signature = db.session.get(Signature, claimed)
     db.session.refresh(signature)
     if signature.state == PENDING:
-        queue_confirmation_email(signature, campaign.title, confirmation_token(signature))
+        queue_confirmation_email(signature, campaign.title, confirmation_token(signature), now)
     else:
-        queue_already_signed_email(signature, campaign.title, campaign.slug)
+        queue_already_signed_email(signature, campaign.title, campaign.slug, now)
 
 
 def resend_confirmation(campaign: CampaignPage, email: str, now: datetime | None = None) -> None:
