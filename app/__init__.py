@@ -67,7 +67,8 @@ def register_extensions(app: Flask) -> None:
         headers,
         i18n,
         input_guard,
-        mail,
+        outbox,
+        recipient_quotas,  # noqa: F401 - its model must be registered
     )
     from app.signatures import models as _signature_models  # noqa: F401
 
@@ -82,7 +83,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     headers.init_app(app)
-    mail.init_app(app)
+    outbox.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

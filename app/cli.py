@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.campaigns.counts import confirmed_counts
 from app.campaigns.models import Campaign
 from app.campaigns.services import load_campaigns, recount_campaign
-from app.core.mail import run_worker, send_due_emails
+from app.core.outbox import run_worker, send_due_emails
 from app.extensions import db
 
 campaigns_cli = click.Group("campaigns", help="Load and inspect campaigns.")

@@ -71,6 +71,8 @@ def build_config(instance_path: str) -> dict:
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", 30),
         "OUTBOX_LEASE_SECONDS": _int("OUTBOX_LEASE_SECONDS", 120),
+        # Emails any one mailbox gets from the platform in a UTC day, whoever submits it.
+        "MAX_EMAILS_PER_ADDRESS_PER_DAY": _int("MAX_EMAILS_PER_ADDRESS_PER_DAY", 10),
         # Signatures
         "CONFIRMATION_MAX_AGE": timedelta(seconds=_int("CONFIRMATION_MAX_AGE", 7 * 24 * 3600)),
         "CONFIRMATION_GRACE": timedelta(seconds=_int("CONFIRMATION_GRACE", 24 * 3600)),

@@ -24,7 +24,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from app import create_app  # noqa: E402
 from app.campaigns.models import Campaign, CampaignCountShard  # noqa: E402
 from app.core.database import utcnow  # noqa: E402
-from app.core.mail import OutboxEmail  # noqa: E402
+from app.core.outbox import OutboxEmail  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.signatures.models import PENDING, Signature  # noqa: E402
 from app.signatures.services import confirmation_token  # noqa: E402

@@ -42,10 +42,13 @@ class SmtpSink:
 
     `reply_for` maps a recipient to an SMTP reply (e.g. "550 no such user") to simulate
     refusals; `stop()` and `start()` simulate the server going down and coming back.
+    `smtputf8` makes it offer SMTPUTF8; `envelopes` keeps each message's envelope.
     """
 
     port: int
+    smtputf8: bool = False
     messages: list = field(default_factory=list)
+    envelopes: list = field(default_factory=list)
     reply_for: dict = field(default_factory=dict)
     controller: Controller | None = None
 
@@ -60,10 +63,13 @@ class SmtpSink:
         from email import message_from_bytes, policy
 
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
     def start(self):
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         self.controller.start()
 
     def stop(self):
@@ -83,8 +89,9 @@ class SmtpSink:
 
 
 @pytest.fixture
-def smtp():
-    sink = SmtpSink(port=free_port())
+def smtp(request):
+    """A running SmtpSink; parametrize it indirectly with SmtpSink options to change them."""
+    sink = SmtpSink(port=free_port(), **getattr(request, "param", {}))
     sink.start()
     yield sink
     sink.stop()

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from app.campaigns.models import CampaignCountShard
-from app.core.mail import SENT, OutboxEmail, queue_email
+from app.core.outbox import OutboxEmail, Status, queue_email
 from app.extensions import db
 from app.signatures.models import CONFIRMED
 from tests.factories import make_campaign, make_signature
@@ -18,7 +18,7 @@ def test_outbox_send_delivers_due_emails(runner, smtp):
     assert "sent 2, retrying later 0, failed 0" in result.output
     assert sorted(m["To"] for m in smtp.messages) == ["a@example.org", "b@example.org"]
     db.session.expire_all()
-    assert {e.status for e in db.session.execute(select(OutboxEmail)).scalars()} == {SENT}
+    assert {e.status for e in db.session.execute(select(OutboxEmail)).scalars()} == {Status.SENT}
 
 
 def test_campaigns_recount_repairs_a_wrong_count(runner):

@@ -53,7 +53,8 @@ def show(slug):
 
 def load_campaign_page(slug: str) -> CampaignPage:
     """The cached page data for a public campaign, or a 404; never older than what this
-    visitor was last shown."""
+    visitor was last shown.
+    """
     seen = session.get(SEEN_COUNTS, {})
     page = get_campaign_page(slug, preferred_language, seen_count=seen.get(slug, 0))
     if page is None:
@@ -78,7 +79,8 @@ def render_campaign_page(
     page: CampaignPage, form: SignForm, status=200, csrf_value=None, keep_form=False
 ):
     """The campaign page; the sign view uses it to show the form again with its errors
-    (`keep_form` shows it even if the campaign closed meanwhile, with what was typed)."""
+    (`keep_form` shows it even if the campaign closed meanwhile, with what was typed).
+    """
     html = render_template(
         "campaigns/show.html",
         page=page,

@@ -36,6 +36,11 @@ def mailbox_identity(address: str) -> str:
     return f"{local}@{domain}"
 
 
-def identity_digest(identity: str, secret: str) -> str:
-    """A keyed hash of a mailbox identity, for records that must not keep the address."""
-    return hmac.new(secret.encode(), identity.encode(), hashlib.sha256).hexdigest()
+def identity_digest(identity: str, secret: str, purpose: str) -> str:
+    """A keyed hash of a mailbox identity, for records that must not keep the address.
+
+    Without the key a leaked table cannot be matched against a list of addresses; the
+    purpose keeps one table's hashes from matching another's.
+    """
+    message = f"{purpose}:{identity}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()

@@ -1,5 +1,6 @@
 """Forms refused before their view runs (an expired CSRF token, a rate limit) are shown
-again with what was typed and a message, instead of a bare error page."""
+again with what was typed and a message, instead of a bare error page.
+"""
 
 from flask import current_app, request
 from werkzeug.exceptions import HTTPException

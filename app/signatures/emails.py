@@ -1,18 +1,27 @@
-"""Emails to supporters, queued with what to write them from; the sender renders them
-in the language the supporter signed in (templates/emails/signatures/)."""
+"""Emails to supporters, queued with what to write them from.
+
+The sender renders them in the language the supporter signed in
+(templates/emails/signatures/); their links carry that language too.
+"""
+
+from datetime import datetime
 
 from flask import current_app
 
-from app.core.mail import queue_templated_email
+from app.core.outbox import queue_templated_email
 from app.core.urls import absolute_url
 
 
-def queue_confirmation_email(signature, title: str, token: str) -> None:
-    """The email with the link that confirms the signature on the campaign titled `title`,
-    and the one that removes it ("I did not sign this")."""
+def queue_confirmation_email(
+    signature, title: str, token: str, now: datetime | None = None
+) -> bool:
+    """Queue the email that confirms the signature, or removes it ("I did not sign this").
+
+    Returns False if the address is over its daily cap.
+    """
     # Links carry the email's language, so a page opened on another device matches it.
     language = signature.language
-    queue_templated_email(
+    return queue_templated_email(
         signature.email,
         "signatures/confirm",
         language,
@@ -23,12 +32,15 @@ def queue_confirmation_email(signature, title: str, token: str) -> None:
             "not_me_url": absolute_url("signatures.not_me", token=token, lang=language),
             "max_age_days": max(1, current_app.config["CONFIRMATION_MAX_AGE"].days),
         },
+        now,
     )
 
 
-def queue_already_signed_email(signature, title: str, slug: str) -> None:
-    """Sent when someone signs again with an address that has already confirmed."""
-    queue_templated_email(
+def queue_already_signed_email(
+    signature, title: str, slug: str, now: datetime | None = None
+) -> bool:
+    """Queue the note for someone signing again after confirming (False over the daily cap)."""
+    return queue_templated_email(
         signature.email,
         "signatures/already_signed",
         signature.language,
@@ -37,4 +49,5 @@ def queue_already_signed_email(signature, title: str, slug: str) -> None:
             "title": title,
             "campaign_url": absolute_url("campaigns.show", slug=slug, lang=signature.language),
         },
+        now,
     )

@@ -1,5 +1,6 @@
 """A supporter's signature on one campaign, its states, the consents it records, and the
-addresses that asked never to be emailed about a campaign again."""
+addresses that asked never to be emailed about a campaign again.
+"""
 
 from enum import StrEnum
 
@@ -100,7 +101,8 @@ class ConsentRecord(db.Model):
 
 class SigningSuppression(db.Model):
     """An address whose owner said "I did not sign this": no signature, no email, for this
-    campaign. Only a keyed hash of the mailbox identity is kept."""
+    campaign. Only a keyed hash of the mailbox identity is kept.
+    """
 
     __tablename__ = "signing_suppressions"
 

@@ -1,5 +1,6 @@
 """Signing and confirming: one signature per mailbox, counted once, with the details and
-choices the email owner confirmed, after a human click."""
+choices the email owner confirmed, after a human click.
+"""
 
 import hmac
 import secrets
@@ -35,6 +36,7 @@ from app.signatures.models import (
 # Row ids are 32-bit integers; a forged token naming a larger one is simply invalid.
 MAX_ROW_ID = 2**31 - 1
 CHOICES = ("public", "contact_consent")
+SUPPRESSION = "signing-suppression"  # purpose of the keyed hash in signing_suppressions
 
 
 class CampaignNotAccepting(Exception):
@@ -119,8 +121,10 @@ def sign_campaign(
     Signing again with the same mailbox stores no second row: a pending signature takes
     the latest details and gets its confirmation again, a confirmed one an "already
     signed" note, each at most once per RESEND_INTERVAL and MAX_EMAILS_PER_SIGNATURE in
-    all. An address whose owner said "I did not sign this" gets nothing. The caller
-    learns nothing about which case it was, so neither does the supporter.
+    all, and every email within the mailbox's MAX_EMAILS_PER_ADDRESS_PER_DAY (over it the
+    signature is still recorded, unmailed). An address whose owner said "I did not sign
+    this" gets nothing. The caller learns nothing about which case it was, so neither
+    does the supporter.
     """
     now = now or utcnow()
     if not campaign.accepts_signatures(now):
@@ -136,7 +140,7 @@ def sign_campaign(
     if new_id is not None:
         # The row as inserted, without reading it back: the email needs only these values.
         signature = Signature(id=new_id, **values)
-        queue_confirmation_email(signature, campaign.title, confirmation_token(signature))
+        queue_confirmation_email(signature, campaign.title, confirmation_token(signature), now)
     else:
         _replace_pending_details(campaign.id, identity, details, language)
         _answer_repeat_signing(campaign, identity, now)
@@ -144,7 +148,7 @@ def sign_campaign(
 
 
 def _suppressed(campaign_id: int, identity: str) -> bool:
-    digest = identity_digest(identity, current_app.config["SECRET_KEY"])
+    digest = identity_digest(identity, current_app.config["SECRET_KEY"], SUPPRESSION)
     return (
         db.session.execute(
             select(SigningSuppression.campaign_id).where(
@@ -199,9 +203,9 @@ def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime)
     signature = db.session.get(Signature, claimed)
     db.session.refresh(signature)
     if signature.state == PENDING:
-        queue_confirmation_email(signature, campaign.title, confirmation_token(signature))
+        queue_confirmation_email(signature, campaign.title, confirmation_token(signature), now)
     else:
-        queue_already_signed_email(signature, campaign.title, campaign.slug)
+        queue_already_signed_email(signature, campaign.title, campaign.slug, now)
 
 
 def resend_confirmation(campaign: CampaignPage, email: str, now: datetime | None = None) -> None:
@@ -397,7 +401,8 @@ def _record_consents(
 
 def disown_signature(token: str, language: str, now: datetime | None = None):
     """"I did not sign this": remove the pending signature the token names and never email
-    that mailbox about this campaign again (only a keyed hash of it is kept)."""
+    that mailbox about this campaign again (only a keyed hash of it is kept).
+    """
     now = now or utcnow()
     signature, outcome = _signature_for_token(token, language)
     if outcome is not None:
@@ -409,7 +414,9 @@ def disown_signature(token: str, language: str, now: datetime | None = None):
         db.session.rollback()
         return outcome
     outcome = _outcome(ConfirmationResult.REMOVED, campaign, language)
-    digest = identity_digest(signature.email_normalised, current_app.config["SECRET_KEY"])
+    digest = identity_digest(
+        signature.email_normalised, current_app.config["SECRET_KEY"], SUPPRESSION
+    )
     db.session.execute(delete(Signature).where(Signature.id == signature.id))
     db.session.add(SigningSuppression(campaign_id=campaign.id, identity_hash=digest))
     record_event("signature.disowned", "campaign", campaign.id)

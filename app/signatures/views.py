@@ -1,5 +1,6 @@
 """Sign a campaign, see "check your inbox", confirm by a deliberate click with the details
-the email owner checked, say "I did not sign this", ask for a new link."""
+the email owner checked, say "I did not sign this", ask for a new link.
+"""
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale

@@ -6,7 +6,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from app.core.mail import send_due_emails
+from app.core.outbox import send_due_emails
 from app.extensions import db
 from tests.conftest import free_port
 from tests.factories import make_campaign

@@ -1,6 +1,6 @@
 """Persona journey: a supporter signs, gets the email over real SMTP, confirms, is counted."""
 
-from app.core.mail import send_due_emails
+from app.core.outbox import send_due_emails
 from tests.factories import confirm_with_click, make_campaign, submit_signature
 
 

@@ -143,7 +143,7 @@ def test_resend_needs_the_address_retyped_and_reveals_nothing(client, pending, a
     signature = db.session.get(Signature, signature.id)
     signature.last_emailed_at = utcnow() - timedelta(hours=2)
     db.session.commit()
-    from app.core.mail import OutboxEmail
+    from app.core.outbox import OutboxEmail
 
     answers = []
     for address in ("private@example.org", "stranger@example.org"):

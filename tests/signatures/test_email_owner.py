@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from app.campaigns.counts import confirmed_counts
-from app.core.mail import OutboxEmail, send_due_emails
+from app.core.outbox import OutboxEmail, send_due_emails
 from app.extensions import db
 from app.signatures.models import (
     CONFIRMED,

@@ -5,7 +5,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from app.core.mail import send_due_emails
+from app.core.outbox import send_due_emails
 from app.core.tokens import CONFIRM_SIGNATURE, make_token
 from app.extensions import db
 from app.signatures.models import Signature

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.core.mail import OutboxEmail, send_due_emails
+from app.core.outbox import OutboxEmail, send_due_emails
 from app.extensions import db
 from app.signatures.models import CONFIRMED, PENDING, Signature
 from tests.conftest import postgres_only

@@ -1,30 +1,34 @@
-"""The outbox: emails stored in the sender's transaction and delivered over SMTP with retries."""
+"""The outbox: emails stored in the sender's transaction and delivered with retries."""
 
+import enum
 import logging
 import random
-import smtplib
-import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import JSON, Integer, String, Text, insert, or_, select
+from sqlalchemy import JSON, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
 from app.core.i18n import text_direction
+from app.core.recipient_quotas import forget_old_quotas, take_recipient_quota
+from app.core.smtp import PermanentFailure, TemporaryFailure, build_message, transport_for
 from app.extensions import db
 
 log = logging.getLogger("rally.mail")
 
-QUEUED = "queued"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
+
+class Status(enum.StrEnum):
+    """Where an outbox row is; the database stores the values."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class OutboxEmail(db.Model):
@@ -44,7 +48,7 @@ class OutboxEmail(db.Model):
     template: Mapped[str | None] = mapped_column(String(100))
     language: Mapped[str | None] = mapped_column(String(12))
     context: Mapped[dict | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default=QUEUED)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=Status.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # When the row is next due; while SENDING it is the end of the sender's lease, so a
     # row whose sender died becomes due again by itself.
@@ -53,35 +57,74 @@ class OutboxEmail(db.Model):
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     sent_at = mapped_column(UTCDateTime)
 
+    def claim(self, lease_until: datetime) -> None:
+        """Hold the row for one sender until `lease_until`."""
+        self.status = Status.SENDING
+        self.next_attempt_at = lease_until
 
-class TemporaryFailure(Exception):
-    """The message may go through later (connection refused, timeout, 4xx)."""
+    def mark_sent(self, now: datetime) -> None:
+        """The server accepted the email."""
+        self.attempts += 1
+        self.status = Status.SENT
+        self.sent_at = now
+        self.last_error = None
+
+    def retry_later(self, error: str, at: datetime) -> None:
+        """This attempt failed for now; the row is due again `at`."""
+        self.attempts += 1
+        self.status = Status.QUEUED
+        self.last_error = error[:2000]
+        self.next_attempt_at = at
+
+    def mark_failed(self, error: str) -> None:
+        """This attempt failed and no later one will be made."""
+        self.attempts += 1
+        self.status = Status.FAILED
+        self.last_error = error[:2000]
 
 
-class PermanentFailure(Exception):
-    """The server refused the message for good (5xx); retrying would not help."""
+def queue_email(
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Add a written email to the current transaction; it is delivered only if that commits.
+
+    False, and nothing queued, when the address has had its emails for the day.
+    """
+    return _add_to_outbox(
+        to_address, now, subject=subject, body_text=body_text, body_html=body_html
+    )
 
 
-def queue_email(to_address: str, subject: str, body_text: str, body_html: str | None = None):
-    """Add a written email to the current transaction; it is delivered only if that commits."""
-    return _add_to_outbox(to_address, subject=subject, body_text=body_text, body_html=body_html)
-
-
-def queue_templated_email(to_address: str, template: str, language: str, context: dict):
+def queue_templated_email(
+    to_address: str, template: str, language: str, context: dict, now: datetime | None = None
+) -> bool:
     """Add an email to be written from templates/emails/<template>.{subject.txt,txt,html}
-    in `language` with the JSON-able `context`, when it is sent."""
-    return _add_to_outbox(to_address, template=template, language=language, context=context)
+    in `language` with the JSON-able `context`, when it is sent (False if over the cap).
+    """
+    return _add_to_outbox(to_address, now, template=template, language=language, context=context)
 
 
-def _add_to_outbox(to_address: str, **content) -> None:
+def _add_to_outbox(to_address: str, now: datetime | None, **content) -> bool:
+    now = now or utcnow()
+    # Every email counts against the mailbox's daily cap, whoever asked for it: one
+    # address typed into many forms (or campaigns) still gets a bounded number.
+    if not take_recipient_quota(to_address, now):
+        log.info(
+            "Email (%s) not queued: its recipient has had MAX_EMAILS_PER_ADDRESS_PER_DAY today",
+            content.get("template") or "written",
+        )
+        return False
     domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or "localhost"
-    now = utcnow()
     # A Core INSERT: no ORM object to track and flush, on the signing hot path.
     db.session.execute(
         insert(OutboxEmail.__table__).values(
             message_id=make_msgid(domain=domain),
             to_address=to_address,
-            status=QUEUED,
+            status=Status.QUEUED,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
@@ -89,6 +132,7 @@ def _add_to_outbox(to_address: str, **content) -> None:
         )
     )
     db.session.info["outbox_queued"] = True
+    return True
 
 
 def write_templated_email(email: OutboxEmail) -> None:
@@ -101,82 +145,6 @@ def write_templated_email(email: OutboxEmail) -> None:
         email.subject = render_template(f"{name}.subject.txt", **context).strip()
         email.body_text = render_template(f"{name}.txt", **context)
         email.body_html = render_template(f"{name}.html", **context)
-
-
-def build_message(email: OutboxEmail, mail_from: str) -> EmailMessage:
-    """The MIME message for an outbox row: text, plus an HTML alternative when there is one."""
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = email.to_address
-    message["Subject"] = email.subject
-    message["Message-ID"] = email.message_id
-    message["Date"] = format_datetime(email.created_at)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(email.body_text)
-    if email.body_html:
-        message.add_alternative(email.body_html, subtype="html")
-    return message
-
-
-class SmtpTransport:
-    """Deliver over SMTP and sort failures into temporary and permanent ones."""
-
-    def __init__(self, config):
-        self.host = config["SMTP_HOST"]
-        self.port = config["SMTP_PORT"]
-        self.username = config["SMTP_USERNAME"]
-        self.password = config["SMTP_PASSWORD"]
-        self.starttls = config["SMTP_STARTTLS"]
-        self.use_ssl = config["SMTP_SSL"]
-        self.timeout = config["SMTP_TIMEOUT"]
-
-    def send(self, message: EmailMessage) -> None:
-        try:
-            smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
-            with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password)
-                smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = [code for code, _ in error.recipients.values()]
-            raise _classify(min(codes), str(error.recipients)) from error
-        except smtplib.SMTPAuthenticationError as error:
-            # A configuration problem, not the message's: keep it queued until it is fixed.
-            raise TemporaryFailure(f"authentication failed: {error.smtp_code}") from error
-        except smtplib.SMTPResponseException as error:
-            raise _classify(error.smtp_code, _decode(error.smtp_error)) from error
-        except (TimeoutError, smtplib.SMTPException, OSError) as error:
-            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
-
-
-def _decode(raw) -> str:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-
-
-def _classify(code: int, text: str) -> Exception:
-    if 500 <= code < 600:
-        return PermanentFailure(f"{code} {text}")
-    return TemporaryFailure(f"{code} {text}")
-
-
-class ConsoleTransport:
-    """With no SMTP server configured, print emails to the log (they stay in the outbox)."""
-
-    def send(self, message: EmailMessage) -> None:
-        body = message.get_body(preferencelist=("plain",))
-        log.warning(
-            "Email (no SMTP_HOST set, not sent):\nTo: %s\nSubject: %s\n\n%s",
-            message["To"],
-            message["Subject"],
-            body.get_content() if body else "",
-        )
-
-
-def transport_for(config):
-    """The transport the configuration asks for."""
-    return SmtpTransport(config) if config["SMTP_HOST"] else ConsoleTransport()
 
 
 @dataclass
@@ -195,7 +163,7 @@ def claim_due_emails(now: datetime, limit: int) -> list[OutboxEmail]:
         db.session.execute(
             select(OutboxEmail)
             .where(
-                or_(OutboxEmail.status == QUEUED, OutboxEmail.status == SENDING),
+                OutboxEmail.status.in_((Status.QUEUED, Status.SENDING)),
                 OutboxEmail.next_attempt_at <= now,
             )
             .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
@@ -206,8 +174,7 @@ def claim_due_emails(now: datetime, limit: int) -> list[OutboxEmail]:
         .all()
     )
     for row in rows:
-        row.status = SENDING
-        row.next_attempt_at = now + lease
+        row.claim(now + lease)
     db.session.commit()
     return rows
 
@@ -224,36 +191,40 @@ def send_due_emails(now: datetime | None = None, limit: int = 100, transport=Non
     transport = transport or transport_for(config)
     report = DeliveryReport()
     now = now or utcnow()
+    _forget_old_quotas_hourly(now)
     for email in claim_due_emails(now, limit):
+        attempt = email.attempts + 1
         try:
             if email.body_text is None:
                 _write_or_retry(email)
             transport.send(build_message(email, config["MAIL_FROM"]))
         except PermanentFailure as error:
-            email.attempts += 1
-            email.status = FAILED
-            email.last_error = str(error)[:2000]
+            email.mark_failed(str(error))
             report.failed.append(email.id)
         except TemporaryFailure as error:
-            email.attempts += 1
-            email.last_error = str(error)[:2000]
-            if email.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
-                email.status = FAILED
+            if attempt >= config["OUTBOX_MAX_ATTEMPTS"]:
+                email.mark_failed(str(error))
                 report.failed.append(email.id)
             else:
-                email.status = QUEUED
-                email.next_attempt_at = now + backoff_delay(
-                    email.attempts, config["OUTBOX_BACKOFF_SECONDS"]
-                )
+                delay = backoff_delay(attempt, config["OUTBOX_BACKOFF_SECONDS"])
+                email.retry_later(str(error), now + delay)
                 report.retrying.append(email.id)
         else:
-            email.attempts += 1
-            email.status = SENT
-            email.sent_at = utcnow()
-            email.last_error = None
+            email.mark_sent(utcnow())
             report.sent.append(email.id)
         db.session.commit()
     return report
+
+
+def _forget_old_quotas_hourly(now: datetime) -> None:
+    # Senders run after every request that queued mail: an hour between purges keeps
+    # the table to about two days of recipients at the cost of one write transaction.
+    state = current_app.extensions.setdefault("rally.outbox", {})
+    if now < state.get("next_quota_purge", now):
+        return
+    forget_old_quotas(now)
+    db.session.commit()
+    state["next_quota_purge"] = now + timedelta(hours=1)
 
 
 def _write_or_retry(email: OutboxEmail) -> None:

@@ -6,12 +6,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.core.database import utcnow
-from app.core.mail import (
-    FAILED,
-    QUEUED,
-    SENDING,
-    SENT,
+from app.core.outbox import (
     OutboxEmail,
+    Status,
     queue_email,
     queue_templated_email,
     send_due_emails,
@@ -41,7 +38,7 @@ def test_queued_email_is_delivered_over_smtp_with_headers(app, smtp):
     assert message["To"] == "reader@example.org" and message["Subject"] == "Subject ✓"
     assert message["From"] == "Rally <no-reply@rally.test>" and message["Message-ID"]
     assert message.get_body(preferencelist=("plain",)).get_content().strip() == "Plain body"
-    assert outbox()[0].status == SENT and outbox()[0].sent_at is not None
+    assert outbox()[0].status == Status.SENT and outbox()[0].sent_at is not None
     assert send_due_emails().sent == []  # nothing is sent twice
 
 
@@ -56,13 +53,14 @@ def test_smtp_down_at_signing_then_up_delivers_later(app, client, smtp):
     report = send_due_emails()
     assert report.retrying and not report.sent
     [email] = outbox()
-    assert email.status == QUEUED and email.attempts == 1 and "Connection" in email.last_error
+    assert email.status == Status.QUEUED and email.attempts == 1
+    assert "Connection" in email.last_error
     assert email.next_attempt_at > utcnow() + timedelta(seconds=20)  # backed off
     assert send_due_emails().retrying == []  # not due yet
 
     smtp.start()
     assert len(send_due_emails(now=later()).sent) == 1
-    assert outbox()[0].status == SENT
+    assert outbox()[0].status == Status.SENT
     assert confirm_with_click(client, smtp.confirm_link("patient@example.org")).status_code == 200
 
 
@@ -78,7 +76,7 @@ def test_backoff_grows_exponentially_and_gives_up_after_max_attempts(app, smtp):
         delays.append((email.next_attempt_at - now).total_seconds())
         now = email.next_attempt_at + timedelta(seconds=1)
     assert delays[1] > 1.5 * delays[0] and delays[2] > 1.5 * delays[1]
-    assert email.status == FAILED and email.attempts == 4
+    assert email.status == Status.FAILED and email.attempts == 4
 
 
 def test_temporary_4xx_is_retried(app, smtp):
@@ -86,7 +84,7 @@ def test_temporary_4xx_is_retried(app, smtp):
     queue_email("busy@example.org", "s", "b")
     db.session.commit()
     assert send_due_emails().retrying
-    assert outbox()[0].status == QUEUED and "451" in outbox()[0].last_error
+    assert outbox()[0].status == Status.QUEUED and "451" in outbox()[0].last_error
     del smtp.reply_for["busy@example.org"]
     assert send_due_emails(now=later()).sent
 
@@ -100,7 +98,7 @@ def test_permanent_5xx_is_marked_failed_and_not_retried(app, smtp):
     report = send_due_emails()
     assert len(report.failed) == 1 and len(report.sent) == 1
     failed = outbox()[0]
-    assert failed.status == FAILED and "550" in failed.last_error and failed.attempts == 1
+    assert failed.status == Status.FAILED and "550" in failed.last_error and failed.attempts == 1
     assert send_due_emails(now=later()).failed == []  # never tried again
     assert len(smtp.messages) == 1
 
@@ -111,7 +109,7 @@ def test_sender_killed_after_smtp_accepted_sends_again_and_token_still_works(app
     submit_signature(client, "c", email="twice@example.org")
     email = outbox()[0]
     # The crash: the sender claimed the row and SMTP accepted it, but the result never committed.
-    email.status, email.next_attempt_at = SENDING, utcnow() + timedelta(minutes=2)
+    email.status, email.next_attempt_at = Status.SENDING, utcnow() + timedelta(minutes=2)
     db.session.commit()
     first_link = None
     assert send_due_emails().sent == []  # lease still held
@@ -178,7 +176,7 @@ def test_default_setup_delivers_right_after_the_request(app, client, smtp):
     response = submit_signature(client, "c", email="quick@example.org")
     response.close()
     assert smtp.messages_to("quick@example.org")
-    assert outbox()[0].status == SENT
+    assert outbox()[0].status == Status.SENT
 
 
 @postgres_only
@@ -221,4 +219,4 @@ def test_an_email_whose_template_breaks_stays_queued(app, smtp):
     db.session.commit()
     report = send_due_emails()
     assert report.retrying and smtp.messages == []
-    assert outbox()[0].status == QUEUED and "could not write" in outbox()[0].last_error
+    assert outbox()[0].status == Status.QUEUED and "could not write" in outbox()[0].last_error
