@@ -7,22 +7,35 @@ export FLASK_APP := wsgi.py
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
 # Debian's Chromium for the browser tests (driven by Playwright, which downloads no browser).
 TEST_SYSTEM_PACKAGES := chromium
+# wrk drives the benchmark.
+BENCH_SYSTEM_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
-.PHONY: run test system-packages migrate load-campaigns worker translations lint bench clean
+.PHONY: run test system-packages migrate load-campaigns worker translations translations-compile lint bench clean
 
-run: $(VENV)/.installed system-packages migrate load-campaigns
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+run: $(VENV)/.installed-run system-packages translations-compile migrate load-campaigns
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed system-packages
+test: $(VENV)/.installed-test system-packages
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-$(VENV)/.installed: pyproject.toml
+# Running needs only the package; the test tools come with `make test`.
+$(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-run
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# Catalogues are compiled here (and by the test suite), not when the app starts.
+translations-compile: $(VENV)/.installed-run
+	$(BIN)/pybabel compile -d app/translations
 
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
@@ -32,26 +45,27 @@ system-packages:
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-migrate: $(VENV)/.installed
+migrate: $(VENV)/.installed-run
 	$(BIN)/flask db upgrade
 
-load-campaigns: $(VENV)/.installed
+load-campaigns: $(VENV)/.installed-run
 	$(BIN)/flask campaigns load
 
-worker: $(VENV)/.installed
+worker: $(VENV)/.installed-run
 	$(BIN)/flask outbox worker
 
 # Re-extract translatable strings after changing templates or code, then translate the .po.
-translations: $(VENV)/.installed
+translations: $(VENV)/.installed-run
 	$(BIN)/pybabel extract --ignore-dirs '.* __pycache__' -F app/translations/babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d app/translations
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app tests bench
 
-bench: $(VENV)/.installed system-packages
-	$(BIN)/python bench/sign.py
+bench: $(VENV)/.installed-run system-packages translations-compile
+	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(BENCH_SYSTEM_PACKAGES)"
+	$(BIN)/python bench/sign.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
