@@ -23,9 +23,19 @@ def config_overrides():
     return {"PAGE_CACHE_SECONDS": 60}
 
 
-def another_process(tmp_path, **overrides):
-    """A second app on the same database, as a second gunicorn worker would be."""
-    return create_app(app_config(tmp_path, PAGE_CACHE_SECONDS=60, **overrides))
+@pytest.fixture
+def another_process(tmp_path):
+    """Make more apps on the same database, as more gunicorn workers would be."""
+    made = []
+
+    def make(**overrides):
+        made.append(create_app(app_config(tmp_path, PAGE_CACHE_SECONDS=60, **overrides)))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()  # close its connections before the database is reset
 
 
 def move_cookies(source, target):
@@ -35,14 +45,14 @@ def move_cookies(source, target):
 
 
 def test_a_reload_answered_by_a_process_with_an_older_copy_never_shows_a_lower_count(
-    app, tmp_path
+    app, another_process
 ):
     campaign = make_campaign(slug="c")
     first_worker = app.test_client()
     assert shown_count(first_worker, "c") == 0  # this process now holds a copy with 0
     make_signature(campaign, state=CONFIRMED)
 
-    second_worker = another_process(tmp_path).test_client()
+    second_worker = another_process().test_client()
     move_cookies(first_worker, second_worker)
     assert shown_count(second_worker, "c") == 1  # a fresh copy in the other process
 
@@ -52,10 +62,10 @@ def test_a_reload_answered_by_a_process_with_an_older_copy_never_shows_a_lower_c
 
 
 @needs_redis
-def test_with_redis_every_process_serves_the_same_copy(app, tmp_path):
+def test_with_redis_every_process_serves_the_same_copy(app, another_process):
     prefix = f"rally-test:{secrets.token_hex(4)}:"
     shared = {"REDIS_URL": TEST_REDIS_URL, "PAGE_CACHE_PREFIX": prefix}
-    first, second = another_process(tmp_path, **shared), another_process(tmp_path, **shared)
+    first, second = another_process(**shared), another_process(**shared)
     campaign = make_campaign(slug="c")
     try:
         assert shown_count(first.test_client(), "c") == 0
@@ -71,8 +81,8 @@ def test_with_redis_every_process_serves_the_same_copy(app, tmp_path):
 
 
 @needs_redis
-def test_an_unreachable_redis_serves_pages_from_the_database(app, tmp_path):
-    broken = another_process(tmp_path, REDIS_URL="redis://127.0.0.1:1/0")
+def test_an_unreachable_redis_serves_pages_from_the_database(app, another_process):
+    broken = another_process(REDIS_URL="redis://127.0.0.1:1/0")
     make_campaign(slug="c")
     assert shown_count(broken.test_client(), "c") == 0
 
