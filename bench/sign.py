@@ -9,7 +9,8 @@ under `gunicorn -w 2` on a free loopback port, then these wrk runs (bench/lua/*.
            unmeasured passes of page GETs beforehand (twice the warm-up's rate x duration).
   confirm  POST confirmation clicks, one pending signature's token per request. Expects 200
            with the "thank you" page. Tokens are those of the sign runs' signatures, topped
-           up by bench/app_helper.py (pending rows inserted directly) if they would run out.
+           up by bench/app_helper.py (signing through the app's sign_campaign) if they
+           would run out.
   bare     bench/bare_app.py under the same gunicorn settings and database: one signature
            row + one outbox row per POST. Expects 201. sign/bare is the number that
            means the same on any machine.
