@@ -9,16 +9,31 @@ under `gunicorn -w 2` on a free loopback port, then these wrk runs (bench/lua/*.
            unmeasured passes of page GETs beforehand (twice the warm-up's rate x duration).
   confirm  POST confirmation clicks, one pending signature's token per request. Expects 200
            with the "thank you" page. Tokens are those of the sign runs' signatures, topped
-           up by bench/app_helper.py (pending rows inserted directly) if they would run out.
+           up by bench/app_helper.py (signing through the app's sign_campaign) if they
+           would run out.
   bare     bench/bare_app.py under the same gunicorn settings and database: one signature
            row + one outbox row per POST. Expects 201. sign/bare is the number that
            means the same on any machine.
 
+With --seed N, the campaign gets N confirmed signatures (a --public-share of them
+public) before the server starts: one INSERT ... SELECT (bench/seed.py), then
+`flask campaigns recount` and ANALYZE, so the runs see a campaign that has grown to that
+size. --seed 0,1000000 runs everything on an empty campaign and on a seeded one, each on
+a fresh database, and states each seeded run's page p99 and sign rate as a percentage of
+the empty run's (target: within 10 %). The bare app does not depend on the seed: it runs
+once per database and its rate serves every seed.
+
+While the confirm run goes on and for a few seconds after, one visitor reloads the page
+in a loop with its session cookie (new connection each time, so either worker answers)
+and notes the count shown: it must never go down (count monotonic OK / DECREASED).
+The app runs with its own PAGE_CACHE_SECONDS default, as in production; the variable is
+not passed through from the environment.
+
 Then, after the page cache has expired, the count the page shows is compared with the
 confirmed rows in the database (OK / MISMATCH). A table with the targets is printed and
 the same is written as JSON to bench/out/. The exit status is non-zero on any error
-(unexpected status, socket error, mismatch, failed step); missed speed targets alone
-do not fail the run.
+(unexpected status, socket error, mismatch, decreasing count, failed step); missed speed
+targets alone do not fail the run.
 
 Rate limiting is off (RATELIMIT_ENABLED=0) because all load comes from one IP address;
 mail delivery after the response is off (OUTBOX_SEND_AFTER_REQUEST=0) because production
@@ -30,10 +45,12 @@ or PostgreSQL) used during a run: on a shared machine it tells which numbers to 
 
     .venv/bin/python bench/sign.py [--duration 20] [--connections 16] [--threads 2]
                                    [--databases sqlite,postgresql] [--pg-url URL]
+                                   [--seed 0,1M] [--public-share 0.1]
 """
 
 import argparse
 import http.client
+import itertools
 import json
 import math
 import os
@@ -69,6 +86,8 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/rally_bench"
 SIGN_BARE_RATIO_TARGET = 0.5
 PAGE_RPS_TARGET = 1000.0
 PAGE_P99_TARGET_MS = 50.0
+# A seeded campaign's page p99 and sign rate stay within this share of the empty one's.
+SEEDED_VS_EMPTY_TOLERANCE = 0.10
 # CPU used by processes outside the benchmark (percent of one CPU) worth a warning.
 OTHER_CPU_WARNING_PERCENT = 25.0
 
@@ -400,17 +419,21 @@ class CpuAccount:
 # HTTP, commands, databases ------------------------------------------------------------
 
 
-def http_get(url: str, timeout: float = 10) -> tuple[int, str, dict]:
-    """GET a loopback URL without proxies; return status, body text and headers."""
+def http_get(url: str, timeout: float = 10, headers: dict | None = None) -> tuple[int, str, dict]:
+    """GET a loopback URL without proxies; return status, body text and headers.
+
+    The response's header names are lower-cased.
+    """
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         return (
             response.status,
             response.read().decode("utf-8", "replace"),
-            dict(response.getheaders()),
+            {name.lower(): value for name, value in response.getheaders()},
         )
     finally:
         connection.close()
@@ -430,9 +453,12 @@ def app_helper(env: dict, *args: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def app_env(database_url: str, page_cache_seconds: str) -> dict:
+def app_env(database_url: str) -> dict:
     """The environment the app, its CLI and the helpers run with."""
     env = dict(os.environ)
+    # The app's own default, as in production: a cache switched off would hide what
+    # visitors see when workers cache page data (see the monotonic-count check).
+    env.pop("PAGE_CACHE_SECONDS", None)
     env.update(
         FLASK_APP="wsgi.py",
         RALLY_ENV="production",
@@ -440,7 +466,6 @@ def app_env(database_url: str, page_cache_seconds: str) -> dict:
         SECRET_KEY=secrets.token_hex(32),
         RATELIMIT_ENABLED="0",
         OUTBOX_SEND_AFTER_REQUEST="0",
-        PAGE_CACHE_SECONDS=page_cache_seconds,
         SMTP_HOST="",
         PROXY_COUNT="0",
     )
@@ -573,18 +598,103 @@ def parse_shown_count(html: str) -> int | None:
     return int(re.sub(r"\D", "", match.group(1))) if match else None
 
 
+class CountWatcher:
+    """One visitor reloading the campaign page, session cookie kept: does the count drop?
+
+    Each reload is a new connection (gunicorn's sync workers close it after a response),
+    so either worker may answer; a count that goes backwards is what a supporter would
+    see as "my signature disappeared".
+    """
+
+    def __init__(self, url: str, interval: float):
+        self.url, self.interval = url, interval
+        self.reloads = 0
+        self.counts: list[tuple[int, int]] = []  # (reload number, count shown)
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        cookie = None
+        while not self._stop.is_set():
+            self.reloads += 1
+            headers = {"Cookie": f"session={cookie}"} if cookie else None
+            try:
+                status, html, response_headers = http_get(self.url, headers=headers)
+            except OSError as error:
+                self.failures.append(f"reload {self.reloads}: {type(error).__name__}: {error}")
+            else:
+                # Kept by hand: the cookie is Secure (production settings) and this is http.
+                set_cookie = re.search(r"\bsession=([^;]*)", response_headers.get("set-cookie", ""))
+                if set_cookie:
+                    cookie = set_cookie.group(1) or None
+                shown = parse_shown_count(html) if status == 200 else None
+                if shown is None:
+                    self.failures.append(f"reload {self.reloads}: status {status}, no count")
+                else:
+                    self.counts.append((self.reloads, shown))
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        """Start reloading in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the reload in progress."""
+        self._stop.set()
+        self._thread.join()
+
+    def check(self) -> dict:
+        """The check's verdict: OK, or the first decrease and how many there were."""
+        decreases = [
+            (before, after, reload)
+            for (_, before), (reload, after) in itertools.pairwise(self.counts)
+            if after < before
+        ]
+        distinct = len({count for _, count in self.counts})
+        summary = f"{self.reloads} reloads, {distinct} distinct values"
+        if self.counts:
+            summary += f", {self.counts[0][1]:,} to {self.counts[-1][1]:,}"
+        check = {
+            "ok": not decreases and not self.failures and bool(self.counts),
+            "reloads": self.reloads,
+            "distinct_values": distinct,
+            "decreases": len(decreases),
+            "failed_reloads": self.failures[:10],
+            "shown": [count for _, count in self.counts],
+        }
+        if decreases:
+            before, after, reload = decreases[0]
+            check["verdict"] = "DECREASED"
+            check["first_decrease"] = {"from": before, "to": after, "reload": reload}
+            check["detail"] = (
+                f"{before:,}\u2192{after:,} at reload {reload} "
+                f"({len(decreases)} decreases; {summary})"
+            )
+        elif self.failures or not self.counts:
+            check["verdict"] = "FAILED"
+            check["detail"] = f"{len(self.failures)} reloads without a count ({summary})"
+        else:
+            check["verdict"] = "OK"
+            check["detail"] = f"({summary})"
+        return check
+
+
 class RallyRun:
     """The Rally scenarios on one database, against one running gunicorn."""
 
-    def __init__(self, opts, kind: str, env: dict, server: Gunicorn, work: Path, result: dict):
-        self.opts, self.kind, self.env, self.server, self.work = opts, kind, env, server, work
+    def __init__(self, opts, label: str, env: dict, server: Gunicorn, work: Path, result: dict):
+        self.opts, self.label, self.env, self.server, self.work = opts, label, env, server, work
         self.url = server.base_url
         self.scenarios, self.checks = result["scenarios"], result["checks"]
         self.result = result
         self.pool: list[str] = []  # "cookie\ttoken" pairs from page GETs
         self.sign_303s = 0  # over the warm-up and the measured run
         self.thank_yous = 0  # confirmation "thank you" pages, likewise
-        self.seeded = 0  # pending signatures app_helper inserted directly
+        self.topped_up = 0  # pending signatures app_helper added for the confirm run
+        self.seed = result["seed"]  # confirmed signatures there before the runs
+        self.page_cache_seconds = result["page_cache_seconds"]
+        self.watcher: CountWatcher | None = None
 
     def collect(self, seconds: int) -> list[str]:
         """GET the page for `seconds` unmeasured and return the cookie/token pairs."""
@@ -598,7 +708,7 @@ class RallyRun:
         The warm-up pass is also the first collection of cookie/token pairs; the measured
         run only counts statuses (collecting costs wrk enough CPU to lower the number).
         """
-        log(f"[{self.kind}] page: warm-up, then GET {PAGE_PATH} for {self.opts.duration}s")
+        log(f"[{self.label}] page: warm-up, then GET {PAGE_PATH} for {self.opts.duration}s")
         self.pool = self.collect(self.opts.warmup)
         if len(self.pool) < 4 * self.opts.threads:
             raise BenchError(f"GETting the page yielded only {len(self.pool)} cookie/token pairs")
@@ -618,9 +728,9 @@ class RallyRun:
         wanted = math.ceil(2 * warm.rps * opts.duration)
         page_rps = max(self.scenarios["page"].rps, 1.0)
         seconds = max(1, min(opts.collect_max, math.ceil(wanted / page_rps * 1.1)))
-        log(f"[{self.kind}] collecting cookie/token pairs for {seconds}s (want {wanted})")
+        log(f"[{self.label}] collecting cookie/token pairs for {seconds}s (want {wanted})")
         self.pool = self.collect(seconds)
-        log(f"[{self.kind}] sign: POST with {len(self.pool)} pairs for {opts.duration}s")
+        log(f"[{self.label}] sign: POST with {len(self.pool)} pairs for {opts.duration}s")
         args = self.sign_args(self.pool, "main")
         sign = measure(opts, self.server, "sign", self.url, "sign.lua", args)
         self.sign_303s += sign.statuses.get("303", 0)
@@ -645,37 +755,54 @@ class RallyRun:
         """c. Confirmation POSTs, one pending signature each; tokens topped up if short."""
         opts = self.opts
         warm_tokens = self.work / "tokens-warm"
-        app_helper(self.env, "tokens", "--out", str(warm_tokens), "--limit", "1000")
+        app_helper(self.env, "tokens", "--slug", SLUG, "--out", str(warm_tokens), "--limit", "1000")
         warm_args = self.confirm_args(warm_tokens, "warm")
         warm = run_wrk(opts, self.url, "confirm.lua", warm_args, opts.warmup)
         self.thank_yous += warm.counters.get("confirmed_now", 0)
         wanted = math.ceil(2 * warm.rps * opts.duration)
         tokens = self.work / "tokens"
-        made = app_helper(self.env, "tokens", "--out", str(tokens), "--min-pending", str(wanted))
-        self.seeded = made["seeded"]
-        log(f"[{self.kind}] confirm: POST {made['written']} tokens for {opts.duration}s")
+        made = app_helper(
+            self.env, "tokens", "--slug", SLUG, "--out", str(tokens), "--min-pending", str(wanted)
+        )
+        self.topped_up = made["topped_up"]
+        log(f"[{self.label}] confirm: POST {made['written']} tokens for {opts.duration}s")
         args = self.confirm_args(tokens, "main")
+        # The visitor starts with the confirmations and goes on until check_counts().
+        self.watcher = CountWatcher(self.url + PAGE_PATH, opts.reload_interval)
+        self.watcher.start()
         confirm = measure(opts, self.server, "confirm", self.url, "confirm.lua", args)
         self.thank_yous += confirm.counters.get("confirmed_now", 0)
-        seeded = (
-            f", {made['seeded']} of them inserted directly (the sign runs left fewer than {wanted})"
-            if made["seeded"]
+        topped_up = (
+            f", {made['topped_up']} of them signed by app_helper through sign_campaign "
+            f"(the sign runs left fewer than {wanted})"
+            if made["topped_up"]
             else ""
         )
         confirm.notes.append(
             f"{made['written']} pending signatures' tokens for {confirm.requests} requests"
-            f"{seeded}; cookie/token pairs are reused across requests"
+            f"{topped_up}; cookie/token pairs are reused across requests"
+        )
+        confirm.notes.append(
+            f"one visitor reloaded the page every {opts.reload_interval:g}s meanwhile "
+            "(the monotonic-count check)"
         )
         self.scenarios["confirm"] = confirm
 
     def check_counts(self) -> None:
-        """5. Once the page cache has expired: shown count vs rows, and no lost writes."""
-        time.sleep(float(self.opts.page_cache_seconds) + 1)
+        """5. Once the page cache has expired: shown count vs rows, and no lost writes.
+
+        The reloading visitor watches until then: after the last confirmation, workers
+        whose caches expire at different moments are where a count can go backwards.
+        """
+        time.sleep(max(3.0, self.page_cache_seconds + 1))
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.checks["count_monotonic"] = self.watcher.check()
         status, html, _ = http_get(self.url + PAGE_PATH)
         shown = parse_shown_count(html) if status == 200 else None
         stats = app_helper(self.env, "stats")
         confirmed = stats["confirmed_rows"]
-        signed = sum(stats["signatures_by_state"].values()) - self.seeded
+        signed = sum(stats["signatures_by_state"].values()) - self.topped_up - self.seed
         # wrk abandons the requests in flight when it stops; the server still completes them.
         slack = 2 * self.opts.connections  # warm-up + measured run
         self.checks["shown_count"] = {
@@ -683,10 +810,12 @@ class RallyRun:
             "detail": f"page shows {shown}, confirmed rows {confirmed}, "
             f"shard sum {stats['shard_sum']}",
         }
+        confirmed_here = confirmed - self.seed
+        seeded = f" besides the {self.seed:,} seeded" if self.seed else ""
         self.checks["confirmations_counted"] = {
-            "ok": self.thank_yous <= confirmed <= self.thank_yous + slack,
-            "detail": f"{self.thank_yous} thank-you pages, {confirmed} confirmed rows "
-            f"(<= {slack} in flight when wrk stopped)",
+            "ok": self.thank_yous <= confirmed_here <= self.thank_yous + slack,
+            "detail": f"{self.thank_yous} thank-you pages, {confirmed_here} confirmed rows"
+            f"{seeded} (<= {slack} in flight when wrk stopped)",
         }
         self.checks["signatures_stored"] = {
             "ok": self.sign_303s <= signed <= self.sign_303s + slack,
@@ -696,22 +825,68 @@ class RallyRun:
         self.result["stats"] = stats
 
 
-def bench_rally(opts, kind: str, database_url: str, work: Path, result: dict) -> None:
+def seed_campaign(opts, label: str, env: dict, result: dict) -> None:
+    """Give the campaign result["seed"] confirmed signatures, its count, fresh statistics."""
+    seed = result["seed"]
+    log(f"[{label}] seeding {seed:,} confirmed signatures, {opts.public_share:.0%} public")
+    started = time.monotonic()
+    made = app_helper(
+        env, "seed", "--slug", SLUG, "--count", str(seed), "--public-share", str(opts.public_share)
+    )
+    if made["inserted"] != seed:
+        raise BenchError(f"seeding inserted {made['inserted']} rows instead of {seed}")
+    recount = time.monotonic()
+    run_command([str(VENV_BIN / "flask"), "campaigns", "recount", SLUG], env)
+    result["seeding"] = {
+        "rows": seed,
+        "public_rows": made["public"],
+        "insert_and_analyze_seconds": made["seconds"],
+        "recount_seconds": round(time.monotonic() - recount, 1),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def short_count(n: int) -> str:
+    """1000000 as "1M", 20000 as "20k": short enough for a label."""
+    if n >= 1_000_000 and n % 100_000 == 0:
+        return f"{n / 1_000_000:g}M"
+    if n >= 1_000 and n % 100 == 0:
+        return f"{n / 1_000:g}k"
+    return str(n)
+
+
+def group_label(result: dict) -> str:
+    """The database kind, and the seed when there is one: "postgresql+1M"."""
+    seed = result["seed"]
+    return f"{result['database']}+{short_count(seed)}" if seed else result["database"]
+
+
+def bench_rally(opts, label: str, database_url: str, work: Path, result: dict) -> None:
     """Prepare the database, serve Rally, run page, sign and confirm, then check the counts."""
-    env = app_env(database_url, opts.page_cache_seconds)
-    log(f"[{kind}] migrating and loading campaigns/")
+    env = app_env(database_url)
+    log(f"[{label}] migrating and loading campaigns/")
     run_command([str(VENV_BIN / "flask"), "db", "upgrade"], env)
     run_command([str(VENV_BIN / "flask"), "campaigns", "load"], env)
+    if result["seed"]:
+        seed_campaign(opts, label, env, result)
+    stats = app_helper(env, "stats")
+    if stats["shard_sum"] != result["seed"]:
+        raise BenchError(f"the count is {stats['shard_sum']} before any run, not {result['seed']}")
+    result["page_cache_seconds"] = stats["page_cache_seconds"]
     with Gunicorn("wsgi:app", env, ROOT, work / "gunicorn.log", opts.workers) as server:
         server.wait_ready(PAGE_PATH)
-        run = RallyRun(opts, kind, env, server, work, result)
-        run.page()
-        run.sign()
-        run.confirm()
-        run.check_counts()
+        run = RallyRun(opts, label, env, server, work, result)
+        try:
+            run.page()
+            run.sign()
+            run.confirm()
+            run.check_counts()
+        finally:
+            if run.watcher is not None:
+                run.watcher.stop()  # after a failed step: not left reloading a dead server
 
 
-def bench_bare(opts, kind: str, bare_url: str, work: Path, result: dict) -> None:
+def bench_bare(opts, label: str, bare_url: str, work: Path, result: dict) -> None:
     """Serve bench/bare_app.py on the same kind of database and measure its insert rate."""
     env = dict(os.environ, BARE_DATABASE_URL=bare_url)
     run_command([sys.executable, str(BENCH_DIR / "bare_app.py"), "init"], env)
@@ -720,15 +895,29 @@ def bench_bare(opts, kind: str, bare_url: str, work: Path, result: dict) -> None
     ) as server:
         server.wait_ready("/health")
         run_wrk(opts, server.base_url, "bare.lua", ["w"], opts.warmup)
-        log(f"[{kind}] bare: POST /sign for {opts.duration}s")
+        log(f"[{label}] bare: POST /sign for {opts.duration}s")
         result["scenarios"]["bare"] = measure(
             opts, server, "bare", server.base_url, "bare.lua", ["m"]
         )
 
 
-def bench_database(opts, kind: str, work: Path) -> dict:
-    """All scenarios and checks on one kind of database; failures are recorded, not raised."""
-    result = {"database": kind, "scenarios": {}, "checks": {}, "errors": []}
+def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | None) -> dict:
+    """All scenarios and checks on one kind of database; failures are recorded, not raised.
+
+    The bare app is measured unless `bare_from` (a result on the same kind of database,
+    with another seed) already has its numbers.
+    """
+    result = {
+        "database": kind,
+        "seed": seed,
+        "public_share": opts.public_share if seed else None,
+        "page_cache_seconds": None,
+        "scenarios": {},
+        "checks": {},
+        "errors": [],
+        "shared": [],  # scenarios measured in another result and reused here
+    }
+    label = group_label(result)
     try:
         if kind == "sqlite":
             database_url = f"sqlite:///{work / 'rally.sqlite3'}"
@@ -736,20 +925,24 @@ def bench_database(opts, kind: str, work: Path) -> dict:
         else:
             database_url = bare_url = opts.pg_url  # the bare app uses its own bare_* tables
             recreate_postgres(opts.pg_url)
-        bench_rally(opts, kind, database_url, work, result)
-        bench_bare(opts, kind, bare_url, work, result)
+        bench_rally(opts, label, database_url, work, result)
+        if bare_from is None:
+            bench_bare(opts, label, bare_url, work, result)
+        else:
+            result["scenarios"]["bare"] = bare_from["scenarios"]["bare"]
+            result["shared"].append("bare")
     except Exception as error:  # recorded, reported and turned into a non-zero exit
         message = (
             str(error) if isinstance(error, BenchError) else f"{type(error).__name__}: {error}"
         )
         result["errors"].append(message)
-        log(f"[{kind}] ERROR: {message}")
+        log(f"[{label}] ERROR: {message}")
     finally:
         if kind == "postgresql" and not opts.keep:
             try:
                 recreate_postgres(opts.pg_url, create=False)
             except Exception as error:  # noqa: BLE001 - cleanup must not hide the result
-                log(f"[{kind}] could not drop the benchmark database: {error}")
+                log(f"[{label}] could not drop the benchmark database: {error}")
     return result
 
 
@@ -762,7 +955,9 @@ def evaluate(result: dict) -> None:
     sign, bare, page = scenarios.get("sign"), scenarios.get("bare"), scenarios.get("page")
     ratio = sign.rps / bare.rps if sign and bare and bare.rps else None
     result["sign_bare_ratio"] = ratio
-    errors = sum(s.errors for s in scenarios.values()) + len(result["errors"])
+    # A shared bare run's errors are counted where it was measured, not once per seed.
+    own = [s for key, s in scenarios.items() if key not in result["shared"]]
+    errors = sum(s.errors for s in own) + len(result["errors"])
     result["targets"] = [
         {
             "target": f"sign POST >= {SIGN_BARE_RATIO_TARGET} x bare insert rate",
@@ -787,6 +982,40 @@ def evaluate(result: dict) -> None:
     ]
 
 
+def percent_of(value: float | None, base: float | None) -> float | None:
+    """value as a percentage of base, or None when either is missing."""
+    return round(100.0 * value / base, 1) if value is not None and base else None
+
+
+def compare_to_empty(results: list[dict]) -> None:
+    """For each seeded result with an empty-campaign run on the same database: page p99
+    and sign rate as a percentage of that run's, as two more targets."""
+    for result in results:
+        empty = next(
+            (r for r in results if r["database"] == result["database"] and r["seed"] == 0), None
+        )
+        if not result["seed"] or empty is None:
+            continue
+        page, sign = result["scenarios"].get("page"), result["scenarios"].get("sign")
+        empty_page, empty_sign = empty["scenarios"].get("page"), empty["scenarios"].get("sign")
+        p99 = percent_of(page and page.p99_ms, empty_page and empty_page.p99_ms)
+        rate = percent_of(sign and sign.rps, empty_sign and empty_sign.rps)
+        result["vs_empty"] = {"page_p99_percent": p99, "sign_rps_percent": rate}
+        most, least = 100 * (1 + SEEDED_VS_EMPTY_TOLERANCE), 100 * (1 - SEEDED_VS_EMPTY_TOLERANCE)
+        result["targets"] += [
+            {
+                "target": f"page p99, % of empty run <= {most:.0f}",
+                "value": p99,
+                "pass": p99 is not None and p99 <= most,
+            },
+            {
+                "target": f"sign req/s, % of empty run >= {least:.0f}",
+                "value": rate,
+                "pass": rate is not None and rate >= least,
+            },
+        ]
+
+
 def fmt(value, spec: str) -> str:
     """Format a number, or '-' when there is none."""
     return "-" if value is None else format(value, spec)
@@ -795,6 +1024,8 @@ def fmt(value, spec: str) -> str:
 TABLE_COLUMNS = (
     # heading, width, format of the value
     ("database", -11, "s"),
+    ("seeded", 10, ",d"),
+    ("public", 6, ".0%"),
     ("scenario", -18, "s"),
     ("req/s", 9, ".1f"),
     ("p50 ms", 8, ".1f"),
@@ -821,22 +1052,26 @@ def print_report(results: list[dict], opts, elapsed: float) -> None:
         f"Rally sign benchmark: gunicorn -w {opts.workers}, wrk -t{opts.threads} "
         f"-c{opts.connections} -d{opts.duration}s --latency, {os.cpu_count()} CPUs.\n"
         "Rate limiting OFF (RATELIMIT_ENABLED=0: all load comes from one IP); mail delivery "
-        "after the response OFF (OUTBOX_SEND_AFTER_REQUEST=0: the web tier only)."
+        "after the response OFF (OUTBOX_SEND_AFTER_REQUEST=0: the web tier only).\n"
+        "seeded: confirmed signatures on the campaign before the runs; public: their share "
+        "shown as recent signers."
     )
     header = table_row(*(heading for heading, _, _ in TABLE_COLUMNS))
     rule = "-" * len(header)
     print(header, rule, sep="\n")
     for result in results:
-        database = result["database"]
+        seed = result["seed"]
+        group = (result["database"], seed, result["public_share"])
         for key, label, _ in SCENARIOS:
             s = result["scenarios"].get(key)
             if s is None:
-                print(table_row(database, f"{label} (not run)"))
+                print(table_row(*group, f"{label} (not run)"))
             else:
+                shown = "bare (as above)" if key in result["shared"] else s.label
                 values = (s.rps, s.p50_ms, s.p99_ms, s.errors, s.peak_rss_mb)
-                print(table_row(database, s.label, *values, s.cpu_percent["other"]))
+                print(table_row(*group, shown, *values, s.cpu_percent["other"]))
         ratio = fmt(result["sign_bare_ratio"], ".2f")
-        print(f"{database:<11} {'sign/bare ratio':<18} {ratio:>9}", rule, sep="\n")
+        print(table_row(*group, "sign/bare ratio", ratio), rule, sep="\n")
 
     print("\nTargets")
     for result in results:
@@ -844,24 +1079,36 @@ def print_report(results: list[dict], opts, elapsed: float) -> None:
             value = target["value"]
             shown = fmt(value, ".2f" if isinstance(value, float) else "")
             verdict = "PASS" if target["pass"] else "MISS"
-            print(f"  {result['database']:<11} {target['target']:<40} {shown:>9}  {verdict}")
+            print(f"  {group_label(result):<16} {target['target']:<40} {shown:>9}  {verdict}")
 
     print("\nChecks")
     for result in results:
         for name, check in result["checks"].items():
-            verdict = "OK" if check["ok"] else "MISMATCH"
-            print(f"  {result['database']:<11} {name:<22} {verdict}: {check['detail']}")
+            verdict = check.get("verdict") or ("OK" if check["ok"] else "MISMATCH")
+            print(f"  {group_label(result):<16} {name:<22} {verdict}: {check['detail']}")
         for error in result["errors"]:
-            print(f"  {result['database']:<11} ERROR: {error}")
+            print(f"  {group_label(result):<16} ERROR: {error}")
 
     print("\nNotes")
     for result in results:
-        for s in result["scenarios"].values():
+        label = group_label(result)
+        seeding = result.get("seeding")
+        if seeding:
+            print(
+                f"  {label:<16} seeded {seeding['rows']:,} confirmed signatures "
+                f"({seeding['public_rows']:,} public) in {seeding['seconds']:.0f} s: "
+                f"insert + ANALYZE {seeding['insert_and_analyze_seconds']:.1f} s, "
+                f"recount {seeding['recount_seconds']:.1f} s"
+            )
+        for key, s in result["scenarios"].items():
+            if key in result["shared"]:
+                print(f"  {label:<16} {s.label}: measured once per database, in the run above")
+                continue
             counts = {k: v for k, v in s.error_detail.items() if k != "server_log_tail"}
             for note in s.notes + ([f"errors: {counts}"] if s.errors else []):
-                print(f"  {result['database']:<11} {s.label}: {note}")
+                print(f"  {label:<16} {s.label}: {note}")
             if "server_log_tail" in s.error_detail:
-                print(f"  {result['database']:<11} {s.label}: end of the server log:")
+                print(f"  {label:<16} {s.label}: end of the server log:")
                 print(textwrap.indent(s.error_detail["server_log_tail"], "    | "))
     print(f"\nWhole run: {elapsed:.0f} s")
 
@@ -870,6 +1117,7 @@ def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> 
     """Write the results to bench/out/sign-<timestamp>.json."""
     OUT_DIR.mkdir(exist_ok=True)
     path = OUT_DIR / f"sign-{started.strftime('%Y%m%d-%H%M%S')}.json"
+    page_cache = next((r["page_cache_seconds"] for r in results if r["page_cache_seconds"]), None)
     document = {
         "started": started.isoformat(),
         "elapsed_seconds": round(elapsed, 1),
@@ -884,14 +1132,18 @@ def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> 
             "threads": opts.threads,
             "connections": opts.connections,
             "gunicorn_workers": opts.workers,
+            "seeds": opts.seeds,
+            "public_share": opts.public_share,
+            "reload_interval_s": opts.reload_interval,
             "RATELIMIT_ENABLED": "0",
             "OUTBOX_SEND_AFTER_REQUEST": "0",
-            "PAGE_CACHE_SECONDS": opts.page_cache_seconds,
+            "PAGE_CACHE_SECONDS": page_cache,
         },
         "targets": {
             "sign_bare_ratio_min": SIGN_BARE_RATIO_TARGET,
             "page_rps_min": PAGE_RPS_TARGET,
             "page_p99_ms_max": PAGE_P99_TARGET_MS,
+            "seeded_vs_empty_tolerance": SEEDED_VS_EMPTY_TOLERANCE,
         },
         "databases": [
             {**r, "scenarios": {k: asdict(s) for k, s in r["scenarios"].items()}} for r in results
@@ -931,6 +1183,24 @@ def parse_args() -> argparse.Namespace:
         default=12,
         help="at most this many seconds of extra page GETs to collect cookie/token pairs",
     )
+    parser.add_argument(
+        "--seed",
+        default="0",
+        help="comma-separated counts of confirmed signatures to insert before the runs, "
+        "each its own set of runs on a fresh database, e.g. 0,1M (k and M allowed)",
+    )
+    parser.add_argument(
+        "--public-share",
+        type=float,
+        default=0.0,
+        help="share of the seeded signatures that are public (shown as recent signers), 0-1",
+    )
+    parser.add_argument(
+        "--reload-interval",
+        type=float,
+        default=0.1,
+        help="seconds between the monotonic-count visitor's page reloads",
+    )
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary")
     parser.add_argument(
         "--keep", action="store_true", help="keep the temp folder and the PostgreSQL database"
@@ -940,13 +1210,36 @@ def parse_args() -> argparse.Namespace:
     unknown = set(opts.databases) - {"sqlite", "postgresql"}
     if unknown:
         parser.error(f"unknown database kind(s): {', '.join(sorted(unknown))}")
-    opts.page_cache_seconds = os.environ.get("PAGE_CACHE_SECONDS", "2")
+    try:
+        opts.seeds = list(dict.fromkeys(parse_count(c) for c in opts.seed.split(",") if c.strip()))
+    except ValueError as error:
+        parser.error(f"--seed: {error}")
+    if not opts.seeds:
+        parser.error("--seed: give at least one count (0 for an empty campaign)")
+    if not 0.0 <= opts.public_share <= 1.0:
+        parser.error("--public-share must be between 0 and 1")
     return opts
+
+
+def parse_count(text: str) -> int:
+    """A non-negative row count: 20000, 20_000, 20k or 1M."""
+    text = text.strip()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
+    number = text[:-1] if scale > 1 else text
+    try:
+        count = round(float(number.replace("_", "")) * scale)
+    except ValueError:
+        raise ValueError(f"not a count: {text!r}") from None
+    if count < 0:
+        raise ValueError(f"negative count: {text!r}")
+    return count
 
 
 def main() -> int:
     """Run every selected database, report, and return the exit status."""
     opts = parse_args()
+    if "PAGE_CACHE_SECONDS" in os.environ:
+        log("PAGE_CACHE_SECONDS in the environment is ignored: the app runs with its default")
     # SIGTERM becomes SystemExit so the finally blocks stop gunicorn and remove files.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, clock = datetime.now(UTC), time.monotonic()
@@ -954,11 +1247,17 @@ def main() -> int:
     results = []
     try:
         for kind in opts.databases:
-            kind_dir = work / kind
-            kind_dir.mkdir()
-            result = bench_database(opts, kind, kind_dir)
-            evaluate(result)
-            results.append(result)
+            for seed in opts.seeds:
+                group_dir = work / f"{kind}-{seed}"
+                group_dir.mkdir()
+                bare_from = next(
+                    (r for r in results if r["database"] == kind and "bare" in r["scenarios"]),
+                    None,
+                )
+                result = bench_database(opts, kind, seed, group_dir, bare_from)
+                evaluate(result)
+                results.append(result)
+        compare_to_empty(results)
     finally:
         if opts.keep:
             log(f"kept {work}")
