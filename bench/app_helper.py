@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.campaigns.models import CampaignCountShard  # noqa: E402
-from app.campaigns.services import get_campaign_page  # noqa: E402
+from app.campaigns.pages import get_campaign_page  # noqa: E402
 from app.core.database import utcnow  # noqa: E402
 from app.core.outbox import OutboxEmail  # noqa: E402
 from app.extensions import db  # noqa: E402

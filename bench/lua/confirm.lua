@@ -1,5 +1,6 @@
 -- POST confirmation clicks: each request one pending signature's token, with a session
--- cookie and its CSRF token. Counts "thank you" pages (a new confirmation) separately
+-- cookie and its CSRF token, and the details the confirm page shows (name, town, country),
+-- as a browser submits them. Counts "thank you" pages (a new confirmation) separately
 -- from other 200s ("already confirmed"), which mean a token was used twice.
 --   wrk ... -s confirm.lua BASE_URL -- <file of token\tcookie\tcsrf> <threads>
 
@@ -18,7 +19,7 @@ function request()
   return wrk.format("POST", "/confirm/" .. item[1], {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = "session=" .. item[2],
-  }, "csrf_token=" .. item[3])
+  }, "csrf_token=" .. item[3] .. "&name=Bench+Pending&postcode=N1+9GU&country=GB&public=y")
 end
 
 function response(status, headers, body)
