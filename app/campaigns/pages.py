@@ -162,9 +162,18 @@ class CampaignSummary:
         return progress_percent(self.count, self.goal)
 
 
-def list_open_campaigns(language: str) -> list[CampaignSummary]:
-    """Open campaigns with their confirmed counts, cached for a moment per language."""
-    return page_cache().get_or_compute(("index", language), lambda: _open_campaigns(language))
+def list_open_campaigns(language: str, seen_counts: dict | None = None) -> list[CampaignSummary]:
+    """Open campaigns with their confirmed counts, cached for a moment per language.
+
+    As with a campaign page, a cached list showing any count lower than `seen_counts`
+    (slug to the count this visitor was last shown) is rebuilt first.
+    """
+    cache, key = page_cache(), ("index", language)
+    summaries = cache.get_or_compute(key, lambda: _open_campaigns(language))
+    seen_counts = seen_counts or {}
+    if any(summary.count < seen_counts.get(summary.slug, 0) for summary in summaries):
+        summaries = cache.refresh(key, lambda: _open_campaigns(language))
+    return summaries
 
 
 def _open_campaigns(language: str) -> list[CampaignSummary]:

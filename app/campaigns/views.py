@@ -29,9 +29,12 @@ def _give_the_app_a_csrf_slot(state):
 def index():
     """Open campaigns with their counts."""
     language = str(get_locale())
+    seen = session.get(SEEN_COUNTS, {})
+    campaigns = list_open_campaigns(language, seen)
+    remember_seen_counts(campaigns, seen)
     return page_cache().get_or_compute(
-        ("index-html", language),
-        lambda: render_template("campaigns/index.html", campaigns=list_open_campaigns(language)),
+        ("index-html", language, tuple((c.slug, c.count) for c in campaigns)),
+        lambda: render_template("campaigns/index.html", campaigns=campaigns),
     )
 
 
@@ -59,19 +62,20 @@ def load_campaign_page(slug: str) -> CampaignPage:
     page = get_campaign_page(slug, preferred_language, seen_count=seen.get(slug, 0))
     if page is None:
         abort(404)
-    remember_seen_count(page, seen)
+    remember_seen_counts([page], seen)
     return page
 
 
-def remember_seen_count(page: CampaignPage, seen: dict) -> None:
-    """Keep the count this visitor was shown, in their session cookie.
+def remember_seen_counts(shown, seen: dict) -> None:
+    """Keep the counts this visitor was shown (pages or list entries) in their session.
 
-    It is never lower than before unless a fresh read found it lower (an invalidation).
+    Only the latest SEEN_COUNTS_KEPT campaigns are kept. A count is never lower than before unless a fresh read found it lower (an invalidation).
     """
-    if seen.get(page.slug) == page.count:
+    changed = [item for item in shown if seen.get(item.slug) != item.count]
+    if not changed:
         return
-    seen = {slug: count for slug, count in seen.items() if slug != page.slug}
-    seen[page.slug] = page.count
+    seen = {slug: count for slug, count in seen.items() if slug not in {c.slug for c in changed}}
+    seen.update((item.slug, item.count) for item in changed)
     session[SEEN_COUNTS] = dict(list(seen.items())[-SEEN_COUNTS_KEPT:])
 
 

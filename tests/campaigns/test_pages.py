@@ -113,3 +113,17 @@ def test_recent_public_signers_read_only_the_public_rows_index(app):
         else:
             plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
     assert "ix_signatures_public_recent" in " ".join(str(row) for row in plan)
+
+
+def test_the_campaign_list_never_shows_a_lower_count_than_the_campaign_page_did(
+    app, another_process
+):
+    campaign = make_campaign(slug="c")
+    first_worker = app.test_client()
+    assert "0 signatures" in first_worker.get("/").get_data(as_text=True)  # a copy with 0
+    make_signature(campaign, state=CONFIRMED)
+    second_worker = another_process().test_client()
+    move_cookies(first_worker, second_worker)
+    assert shown_count(second_worker, "c") == 1
+    move_cookies(second_worker, first_worker)
+    assert "1 signature" in first_worker.get("/").get_data(as_text=True)
