@@ -20,6 +20,8 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
+    """The base class of the models, with named constraints."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 

@@ -35,7 +35,7 @@ from app.core.database import configure_engine
 
 
 class Base(DeclarativeBase):
-    pass
+    """The base class of the bare app's models."""
 
 
 db = SQLAlchemy(model_class=Base)

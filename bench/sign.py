@@ -333,6 +333,7 @@ class RssSampler:
 
     @property
     def peak_mb(self) -> float:
+        """The highest RSS seen so far, in MB."""
         return self.peak_kb / 1024
 
 
@@ -348,7 +349,7 @@ def machine_busy_ticks() -> int:
 
 
 def process_ticks(pids) -> dict[int, int]:
-    """utime + stime ticks of each live process in `pids`."""
+    """CPU ticks (utime + stime) of each live process in `pids`."""
     ticks = {}
     for pid in pids:
         try:
@@ -502,7 +503,7 @@ def recreate_postgres(url: str, create: bool = True) -> None:
 
 
 def read_pairs(prefix: Path, threads: int) -> list[str]:
-    """The "cookie\\ttoken" lines page.lua's threads wrote to <prefix>.<thread id>."""
+    r"""The "cookie\ttoken" lines page.lua's threads wrote to <prefix>.<thread id>."""
     lines = []
     for thread_id in range(threads):
         path = Path(f"{prefix}.{thread_id}")
@@ -521,7 +522,7 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 
 
 def confirm_lines(tokens_file: Path, pairs: list[str]) -> list[str]:
-    """One "token\\tcookie\\tcsrf" line per pending signature, cycling through the pairs."""
+    r"""One "token\tcookie\tcsrf" line per pending signature, cycling through the pairs."""
     tokens = tokens_file.read_text().split()
     return [f"{token}\t{pairs[i % len(pairs)]}" for i, token in enumerate(tokens)]
 
@@ -703,7 +704,7 @@ class RallyRun:
         return read_pairs(prefix, self.opts.threads)
 
     def page(self) -> None:
-        """a. The campaign page as first-time visitors, after an unmeasured warm-up pass.
+        """Scenario a: the campaign page as first-time visitors, after an unmeasured warm-up pass.
 
         The warm-up pass is also the first collection of cookie/token pairs; the measured
         run only counts statuses (collecting costs wrk enough CPU to lower the number).
@@ -721,7 +722,7 @@ class RallyRun:
         return [str(path), str(self.opts.threads), name, SLUG]
 
     def sign(self) -> None:
-        """b. Sign POSTs; a warm-up estimates the rate, then enough pairs are collected."""
+        """Scenario b: sign POSTs; a warm-up estimates the rate, then enough pairs are collected."""
         opts = self.opts
         warm = run_wrk(opts, self.url, "sign.lua", self.sign_args(self.pool, "warm"), opts.warmup)
         self.sign_303s += warm.statuses.get(303, 0)
@@ -752,7 +753,7 @@ class RallyRun:
         return [str(path), str(self.opts.threads)]
 
     def confirm(self) -> None:
-        """c. Confirmation POSTs, one pending signature each; tokens topped up if short."""
+        """Scenario c: confirmation POSTs, one pending signature each, topped up if short."""
         opts = self.opts
         warm_tokens = self.work / "tokens-warm"
         app_helper(self.env, "tokens", "--slug", SLUG, "--out", str(warm_tokens), "--limit", "1000")

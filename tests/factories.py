@@ -162,8 +162,9 @@ def form_as_shown(html: str) -> dict[str, str]:
 
 
 def confirm_with_click(client, confirm_path, **changes):
-    """What a person does with the emailed link: open it, check the details (changing
-    `changes`; None unticks a box), then press the button.
+    """What a person does with the emailed link: open it, check, press the button.
+
+    While checking the details it changes the fields in `changes` (None unticks a box).
     """
     page = client.get(confirm_path).get_data(as_text=True)
     data = form_as_shown(page)
@@ -180,8 +181,9 @@ def confirm_details(**changes) -> dict:
 
 
 def post_with_csrf(client, path, form_page, data=None):
-    """POST to `path` with the session's CSRF token, read from another page's form
-    (as a second tab, opened before the first one submitted, would).
+    """POST to `path` with the session's CSRF token, read from another page's form.
+
+    This is what a second tab, opened before the first one submitted, would do.
     """
     token = csrf_token(client, form_page)
     return client.post(path, data={"csrf_token": token, **(data or {})})

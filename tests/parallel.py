@@ -27,8 +27,10 @@ def run_in_parallel(count, work):
 
 
 def in_own_thread(work):
-    """Run `work` in another thread, so its requests get app contexts of their own (as in
-    production) instead of sharing the test's, where Flask-WTF caches one CSRF token.
+    """Run `work` in another thread, so its requests get app contexts of their own.
+
+    As in production, they do not share the test's app context, where Flask-WTF caches
+    one CSRF token.
     """
     from concurrent.futures import ThreadPoolExecutor
 

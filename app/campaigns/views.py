@@ -55,8 +55,9 @@ def show(slug):
 
 
 def load_campaign_page(slug: str) -> CampaignPage:
-    """The cached page data for a public campaign, or a 404; never older than what this
-    visitor was last shown.
+    """The cached page data for a public campaign, or a 404.
+
+    It is never older than what this visitor was last shown.
     """
     seen = session.get(SEEN_COUNTS, {})
     page = get_campaign_page(slug, preferred_language, seen_count=seen.get(slug, 0))
@@ -82,8 +83,10 @@ def remember_seen_counts(shown, seen: dict) -> None:
 def render_campaign_page(
     page: CampaignPage, form: SignForm, status=200, csrf_value=None, keep_form=False
 ):
-    """The campaign page; the sign view uses it to show the form again with its errors
-    (`keep_form` shows it even if the campaign closed meanwhile, with what was typed).
+    """The campaign page and `status`, as a view returns them.
+
+    The sign view uses it to show the form again with its errors (`keep_form` shows it
+    even if the campaign closed meanwhile, with what was typed).
     """
     html = render_template(
         "campaigns/show.html",

@@ -22,11 +22,13 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """The value to store: converted to UTC; a naive datetime is refused."""
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value, dialect):
+        """The value read back, marked as UTC if the database dropped the zone."""
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value

@@ -10,8 +10,10 @@ FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
 
 
 def remove_invisible(value: str) -> str:
-    """Drop format characters: bidi controls (U+202A–U+202E, U+2066–U+2069), zero-width
-    characters, soft hyphens and the like (Unicode category Cf), and collapse white space.
+    """Drop format characters (Unicode category Cf) and collapse white space.
+
+    Format characters are bidi controls (U+202A–U+202E, U+2066–U+2069), zero-width
+    characters, soft hyphens and the like.
     """
     kept = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
     return " ".join(kept.split())

@@ -1,5 +1,7 @@
-"""Forms refused before their view runs (an expired CSRF token, a rate limit) are shown
-again with what was typed and a message, instead of a bare error page.
+"""Forms refused before their view runs, shown again instead of a bare error page.
+
+A form refused for an expired CSRF token or a rate limit is shown again with what was
+typed and a message.
 """
 
 from flask import current_app, request

@@ -102,8 +102,10 @@ def queue_email(
 def queue_templated_email(
     to_address: str, template: str, language: str, context: dict, now: datetime | None = None
 ) -> bool:
-    """Add an email to be written from templates/emails/<template>.{subject.txt,txt,html}
-    in `language` with the JSON-able `context`, when it is sent (False if over the cap).
+    """Add an email to be written from templates when it is sent (False if over the cap).
+
+    It is written from templates/emails/<template>.{subject.txt,txt,html} in `language`
+    with the JSON-able `context`.
     """
     return _add_to_outbox(to_address, now, template=template, language=language, context=context)
 

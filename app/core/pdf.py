@@ -21,6 +21,7 @@ class NoFetching(URLFetcher):
         self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
+        """Refuse `url`: note it, log it and raise ValueError."""
         self.refused.append(url)
         log.warning("PDF rendering refused to fetch %s", url[:200])
         raise ValueError("fetching is disabled for PDF rendering")

@@ -37,7 +37,9 @@ def recipient_key(address: str) -> str:
 
 @lru_cache(maxsize=4)
 def _count_one_below_cap(dialect: str):
-    """INSERT ... ON CONFLICT (day, key) DO UPDATE SET count = count + 1 WHERE count < :cap
+    """The statement that counts one more email unless the mailbox is at its cap.
+
+    INSERT ... ON CONFLICT (day, key) DO UPDATE SET count = count + 1 WHERE count < :cap
     RETURNING count: no row comes back when the mailbox is at its cap.
 
     Built once per dialect; the values come as parameters.

@@ -61,6 +61,7 @@ class SmtpTransport:
         self.timeout = config["SMTP_TIMEOUT"]
 
     def send(self, message: EmailMessage) -> None:
+        """Deliver `message`, raising TemporaryFailure or PermanentFailure if refused."""
         try:
             smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
             with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
@@ -126,6 +127,7 @@ class ConsoleTransport:
     """With no SMTP server configured, print emails to the log (they stay in the outbox)."""
 
     def send(self, message: EmailMessage) -> None:
+        """Log `message`'s recipient, subject and plain text body."""
         body = message.get_body(preferencelist=("plain",))
         log.warning(
             "Email (no SMTP_HOST set, not sent):\nTo: %s\nSubject: %s\n\n%s",

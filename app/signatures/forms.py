@@ -25,6 +25,7 @@ class CountrySelect:
     """A <select> widget that reuses the rendered options and marks the chosen one."""
 
     def __call__(self, field, **kwargs):
+        """The <select> HTML for `field`, with its current value selected."""
         kwargs.setdefault("id", field.id)
         language = str(get_locale() or "en")
         options = country_options_html(language, str(field.placeholder))
@@ -129,6 +130,8 @@ class TypedForm(FlaskForm):
     """
 
     class Meta:
+        """Form options: no CSRF check of its own."""
+
         csrf = False
 
     def __init__(self, *args, **kwargs):

@@ -1,5 +1,6 @@
-"""A supporter's signature on one campaign, its states, the consents it records, and the
-addresses that asked never to be emailed about a campaign again.
+"""A supporter's signature on one campaign, its states and the consents it records.
+
+Also the addresses that asked never to be emailed about a campaign again.
 """
 
 from enum import StrEnum
@@ -100,8 +101,10 @@ class ConsentRecord(db.Model):
 
 
 class SigningSuppression(db.Model):
-    """An address whose owner said "I did not sign this": no signature, no email, for this
-    campaign. Only a keyed hash of the mailbox identity is kept.
+    """An address whose owner said "I did not sign this" on one campaign.
+
+    It gets no signature and no email for this campaign. Only a keyed hash of the mailbox
+    identity is kept.
     """
 
     __tablename__ = "signing_suppressions"

@@ -1,5 +1,7 @@
-"""Signing and confirming: one signature per mailbox, counted once, with the details and
-choices the email owner confirmed, after a human click.
+"""Signing and confirming: one signature per mailbox, counted once.
+
+A signature counts with the details and choices the email owner confirmed, after a human
+click.
 """
 
 import hmac
@@ -285,8 +287,9 @@ def confirm_signature(
     language: str,
     now: datetime | None = None,
 ) -> ConfirmationOutcome:
-    """Confirm the signature a token names with the details its owner checked, counting it
-    exactly once and recording each choice with the words that were shown.
+    """Confirm the signature a token names with the details its owner checked.
+
+    It is counted exactly once, and each choice is recorded with the words that were shown.
 
     The checks run in a read-only transaction; only the final writes take SQLite's write
     lock, so confirmations do not queue behind each other while tokens are being checked.
@@ -340,8 +343,9 @@ def _count_confirmation(
     language: str,
     now: datetime,
 ) -> bool:
-    """Move the signature out of PENDING with the checked details and count it, in one
-    short write transaction.
+    """Move the signature out of PENDING with the checked details and count it.
+
+    It does so in one short write transaction.
 
     Only the transaction whose UPDATE matches counts: two tabs, or a double click, race
     here and the loser updates nothing.
@@ -395,8 +399,10 @@ def _record_consents(
 
 
 def disown_signature(token: str, language: str, now: datetime | None = None):
-    """"I did not sign this": remove the pending signature the token names and never email
-    that mailbox about this campaign again (only a keyed hash of it is kept).
+    """"I did not sign this": remove the pending signature the token names.
+
+    That mailbox is never emailed about this campaign again (only a keyed hash of it is
+    kept).
     """
     now = now or utcnow()
     signature, outcome = _signature_for_token(token, language)

@@ -1,4 +1,6 @@
-"""Sign a campaign, see "check your inbox", confirm by a deliberate click with the details
+"""The pages of signing a campaign.
+
+Sign a campaign, see "check your inbox", confirm by a deliberate click with the details
 the email owner checked, say "I did not sign this", ask for a new link.
 """
 
