@@ -600,7 +600,7 @@ def parse_shown_count(html: str) -> int | None:
 
 
 class CountWatcher:
-    """One visitor reloading the campaign page, session cookie kept: does the count drop?
+    """One visitor reloading the campaign page, session cookie kept, watching the count.
 
     Each reload is a new connection (gunicorn's sync workers close it after a response),
     so either worker may answer; a count that goes backwards is what a supporter would
@@ -984,13 +984,15 @@ def evaluate(result: dict) -> None:
 
 
 def percent_of(value: float | None, base: float | None) -> float | None:
-    """value as a percentage of base, or None when either is missing."""
+    """Return `value` as a percentage of `base`, or None when either is missing."""
     return round(100.0 * value / base, 1) if value is not None and base else None
 
 
 def compare_to_empty(results: list[dict]) -> None:
-    """For each seeded result with an empty-campaign run on the same database: page p99
-    and sign rate as a percentage of that run's, as two more targets."""
+    """Add two targets to each seeded result: page p99 and sign rate against the empty run.
+
+    Only where an empty-campaign run on the same database is in the same invocation.
+    """
     for result in results:
         empty = next(
             (r for r in results if r["database"] == result["database"] and r["seed"] == 0), None

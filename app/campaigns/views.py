@@ -70,7 +70,8 @@ def load_campaign_page(slug: str) -> CampaignPage:
 def remember_seen_counts(shown, seen: dict) -> None:
     """Keep the counts this visitor was shown (pages or list entries) in their session.
 
-    Only the latest SEEN_COUNTS_KEPT campaigns are kept. A count is never lower than before unless a fresh read found it lower (an invalidation).
+    Only the latest SEEN_COUNTS_KEPT campaigns are kept. A count is never lower than before
+    unless a fresh read found it lower (an invalidation).
     """
     changed = [item for item in shown if seen.get(item.slug) != item.count]
     if not changed:

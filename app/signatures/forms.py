@@ -97,9 +97,7 @@ def email_address(form, field):
     field.data = result.normalized
 
 
-def text_field(
-    label, missing_message, limit: int, *extra_validators, shown=False
-) -> StringField:
+def text_field(label, missing_message, limit: int, *extra_validators, shown=False) -> StringField:
     """A trimmed text input: required when the campaign asks, at most `limit` characters.
 
     `shown` text (names, towns) also loses invisible and direction-changing characters.

@@ -399,7 +399,7 @@ def _record_consents(
 
 
 def disown_signature(token: str, language: str, now: datetime | None = None):
-    """"I did not sign this": remove the pending signature the token names.
+    """Remove the pending signature a token names ("I did not sign this").
 
     That mailbox is never emailed about this campaign again (only a keyed hash of it is
     kept).

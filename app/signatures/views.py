@@ -142,7 +142,7 @@ def confirm(token):
 
 @bp.get("/confirm/<token>/not-me")
 def not_me_page(token):
-    """"I did not sign this": a button that removes the signature; no details shown."""
+    """Show the "I did not sign this" button that removes the signature; no details."""
     outcome = services.check_confirmation_token(token, language())
     if outcome.result == ConfirmationResult.READY:
         return _no_store(render_template("signatures/not_me.html", token=token, outcome=outcome))

@@ -117,4 +117,3 @@ def test_lang_remembers_only_languages_the_site_serves(client):
     assert "lang=ar" in client.get("/?lang=ar").headers.get("Set-Cookie", "")
     for unserved in ("fr", "zz", "de-DE", "x" * 12):
         assert "lang=" not in client.get(f"/?lang={unserved}").headers.get("Set-Cookie", "")
-
