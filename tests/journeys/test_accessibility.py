@@ -1,0 +1,162 @@
+"""axe-core on every public page, in English and Arabic, on a phone and a desktop screen."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale, gettext
+
+from app.extensions import db
+from app.signatures.services import confirmation_token
+from tests.factories import make_campaign, make_signature
+from tests.journeys.conftest import DESKTOP, PHONE
+
+axe_sync = pytest.importorskip(
+    "axe_playwright_python.sync_playwright", reason="needs axe-playwright-python (make test)"
+)
+
+# A browser context per screen and language. JavaScript is on (the site has none of its
+# own): axe.run waits on timers and promises, which never settle with JavaScript off.
+SCREENS = {
+    "en-phone": {"locale": "en", "viewport": PHONE, "is_mobile": True},
+    "en-desktop": {"locale": "en", "viewport": DESKTOP, "is_mobile": False},
+    "ar-phone": {"locale": "ar", "viewport": PHONE, "is_mobile": True},
+    "ar-desktop": {"locale": "ar", "viewport": DESKTOP, "is_mobile": False},
+}
+
+# Everything axe checks by default, plus WCAG 2.2's target size (2.5.8, level AA), which
+# axe leaves off by default.
+AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
+
+CAMPAIGN_TITLE = object()  # the campaign's own title, in the page's language
+
+
+@dataclass
+class Visit:
+    """What a row of PAGES gets: a browser tab on the live server, and the app behind it."""
+
+    tab: object  # playwright.sync_api.Page
+    base_url: str
+    app: Flask
+    path: str = "/"
+
+    def go(self, path: str) -> "Visit":
+        self.path = path
+        self.tab.goto(self.base_url + path)
+        return self
+
+    def again(self) -> "Visit":
+        """Open the last address again, as a second click on an emailed link does."""
+        return self.go(self.path)
+
+    def submit(self, form: str = "main form") -> "Visit":
+        """Press the form's submit button, with whatever the fields hold (nothing, so far)."""
+        self.tab.locator(f"{form} button[type=submit]").click()
+        return self
+
+    def campaign(self, suffix: str = "", **kwargs) -> str:
+        """A new campaign in English and Arabic; returns its page's path plus `suffix`."""
+        campaign = make_campaign(languages=("en", "ar"), **kwargs)
+        db.session.commit()  # the server reads this database from its own threads
+        return f"/c/{campaign.slug}{suffix}"
+
+    def confirm_link(self, expired: bool = False, **campaign) -> str:
+        """The path of the link emailed for a new pending signature on a new campaign."""
+        signature = make_signature(make_campaign(languages=("en", "ar"), **campaign))
+        token = confirmation_token(signature)
+        # Reading the signature began a transaction, which on SQLite holds the write lock.
+        db.session.commit()
+        if expired:
+            self.app.config["CONFIRMATION_MAX_AGE"] = timedelta(seconds=-1)
+        return f"/confirm/{token}"
+
+
+# One row per public page: (name, how to reach it, the English text of its <h1>). The
+# heading proves the scan ran on the intended page, not on an error page in its place.
+PAGES = [
+    ("campaign-list", lambda v: v.go("/"), "Open campaigns"),
+    ("campaign", lambda v: v.go(v.campaign()), CAMPAIGN_TITLE),
+    ("campaign-sign-errors", lambda v: v.go(v.campaign()).submit(), CAMPAIGN_TITLE),
+    ("campaign-closed", lambda v: v.go(v.campaign(status="closed")), CAMPAIGN_TITLE),
+    ("check-inbox", lambda v: v.go(v.campaign("/check-inbox")), "Check your inbox"),
+    ("resend", lambda v: v.go(v.campaign("/resend")), "Get a new confirmation link"),
+    ("resend-error", lambda v: v.go(v.campaign("/resend")).submit(), "Get a new confirmation link"),
+    ("confirm", lambda v: v.go(v.confirm_link()), "Confirm your signature"),
+    (
+        "confirmed",
+        lambda v: v.go(v.confirm_link()).submit(),
+        "Thank you, your signature is confirmed",
+    ),
+    (
+        "already-confirmed",
+        lambda v: v.go(v.confirm_link()).submit().again(),
+        "Your signature is already confirmed",
+    ),
+    ("expired-link", lambda v: v.go(v.confirm_link(expired=True)), "This link has expired"),
+    ("invalid-link", lambda v: v.go("/confirm/not-a-real-token"), "This link does not work"),
+    (
+        "not-accepting",
+        lambda v: v.go(v.confirm_link(status="closed")).submit(),
+        "This petition is closed",
+    ),
+    ("not-found", lambda v: v.go("/c/no-such-campaign"), "Page not found"),
+]
+
+
+@pytest.fixture(scope="module", params=list(SCREENS), ids=list(SCREENS))
+def screen(request, browser):
+    """A browser context for one screen size and language, shared by the module's tests."""
+    context = browser.new_context(**SCREENS[request.param])
+    context.screen_language = SCREENS[request.param]["locale"]
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def tab(screen):
+    """A fresh tab with no cookies: no session, no remembered language from another test."""
+    screen.clear_cookies()
+    page = screen.new_page()
+    yield page
+    page.close()
+
+
+def violation_report(violations: list) -> str:
+    """One paragraph per violation: what it is, how bad, where, and how to fix it."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        lines.append(f"  {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            lines.append(f"  target: {' '.join(map(str, node['target']))}")
+            lines.append(f"    {node['html'][:200]}")
+            if node.get("failureSummary"):
+                lines.append("    " + node["failureSummary"].replace("\n", "\n    "))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(("name", "reach", "heading"), PAGES, ids=[row[0] for row in PAGES])
+def test_page_has_no_accessibility_violations(app, live_server, screen, tab, name, reach, heading):
+    reach(Visit(tab, live_server, app))
+    language = screen.screen_language
+    assert tab.locator("html").get_attribute("lang") == language
+    if heading is CAMPAIGN_TITLE:
+        expected = f"Test campaign ({language})"  # tests/factories.py's title
+    else:
+        with force_locale(language):
+            expected = gettext(heading)
+    assert tab.locator("h1").inner_text().strip() == expected
+
+    results = axe_sync.Axe().run(tab, options=AXE_OPTIONS)
+    violations = results.response["violations"]
+    assert not violations, f"{name} ({language}):\n" + violation_report(violations)
+
+
+def test_the_scan_reports_a_violation(browser):
+    """Guards the options above: a scan that checked nothing would pass every page."""
+    page = browser.new_page()
+    page.set_content('<html lang="en"><title>t</title><main><h1>t</h1><img src="x"></main>')
+    violations = axe_sync.Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    page.close()
+    assert [v["id"] for v in violations] == ["image-alt"]
