@@ -1,5 +1,7 @@
-"""axe-core on every public page, in English and Arabic, on a phone and a desktop screen."""
+"""axe-core on every public page, in English and Arabic, on a phone and a desktop screen;
+and focus indicators that stand out from what surrounds them (WCAG 2.2: 1.4.11, 2.4.7)."""
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -160,3 +162,119 @@ def test_the_scan_reports_a_violation(browser):
     violations = axe_sync.Axe().run(page, options=AXE_OPTIONS).response["violations"]
     page.close()
     assert [v["id"] for v in violations] == ["image-alt"]
+
+
+# Focus indicators ------------------------------------------------------------------------
+
+# The focused element's outline, and what lies under the middle of the outline's band on
+# each side: the outline itself is not hit-tested, so elementFromPoint finds what it is
+# drawn over. Each sample lists the background colours from that element up to <html>.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  const band = parseFloat(style.outlineOffset) + parseFloat(style.outlineWidth) / 2;
+  const points = [
+    [box.left + box.width / 2, box.top - band], [box.left + box.width / 2, box.bottom + band],
+    [box.left - band, box.top + box.height / 2], [box.right + band, box.top + box.height / 2],
+  ];
+  const samples = [];
+  for (const [x, y] of points) {
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
+    const layers = [];
+    for (let node = document.elementFromPoint(x, y); node; node = node.parentElement) {
+      layers.push(getComputedStyle(node).backgroundColor);
+    }
+    samples.push(layers);
+  }
+  let kind = el.tagName.toLowerCase();
+  if (kind === "input") kind += `[${el.type}${el.readOnly ? ",readonly" : ""}]`;
+  if (el.classList.contains("skip-link")) kind = "skip link";
+  if (el.closest(".site-header")) kind = "header " + kind;
+  return {
+    kind, html: el.outerHTML.slice(0, 120), style: style.outlineStyle,
+    width: parseFloat(style.outlineWidth), color: style.outlineColor, samples,
+  };
+}"""
+
+# Every kind of focusable element the campaign page has, in the header and in the main area.
+FOCUSABLE_KINDS = {
+    "skip link",
+    "header a",
+    "a",
+    "input[text]",
+    "input[email]",
+    "select",
+    "input[checkbox]",
+    "button",
+    "input[text,readonly]",
+}
+
+
+def parse_colour(css: str) -> tuple[float, float, float, float]:
+    """(r, g, b, alpha) from a computed colour, rgb() or rgba()."""
+    match = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", css)
+    assert match, f"unexpected computed colour {css!r}"
+    red, green, blue, alpha = match.groups()
+    return float(red), float(green), float(blue), float(alpha if alpha is not None else 1)
+
+
+def flatten(layers: list[str]) -> tuple[float, float, float]:
+    """The colour seen through background layers (topmost first) over a white canvas."""
+    seen = (255.0, 255.0, 255.0)
+    for css in reversed(layers):
+        *rgb, alpha = parse_colour(css)
+        seen = tuple(
+            alpha * top + (1 - alpha) * below for top, below in zip(rgb, seen, strict=True)
+        )
+    return seen
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2.2's relative luminance of an sRGB colour given as 0-255 channels."""
+    linear = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (x / 255 for x in rgb)
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first, second) -> float:
+    """WCAG 2.2's contrast ratio, from 1 to 21."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_contrast_ratio_follows_wcag():
+    assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21)
+    assert contrast_ratio((0x76, 0x76, 0x76), (255, 255, 255)) == pytest.approx(4.54, abs=0.01)
+    # The old focus outline, #ffbf47 on white.
+    assert contrast_ratio((0xFF, 0xBF, 0x47), (255, 255, 255)) == pytest.approx(1.6, abs=0.05)
+    assert flatten(["rgba(0, 0, 0, 0)", "rgb(27, 27, 31)"]) == (27, 27, 31)
+
+
+def test_every_focus_indicator_contrasts_with_its_surroundings(app, live_server, screen, tab):
+    visit = Visit(tab, live_server, app)
+    visit.go(visit.campaign())
+    seen, failures = set(), []
+    for _ in range(60):
+        tab.keyboard.press("Tab")
+        focused = tab.evaluate(FOCUSED)
+        if focused is None:  # past the last element, focus leaves the page
+            break
+        seen.add(focused["kind"])
+        *outline, alpha = parse_colour(focused["color"])
+        ratios = [contrast_ratio(outline, flatten(layers)) for layers in focused["samples"]]
+        if (
+            focused["style"] in ("none", "hidden")
+            or focused["width"] < 2
+            or alpha < 1
+            or not ratios
+            or min(ratios) < 3
+        ):
+            failures.append(
+                f"{focused['kind']}: outline {focused['style']} {focused['width']}px "
+                f"{focused['color']}, contrast {[round(r, 2) for r in ratios]}: {focused['html']}"
+            )
+    assert FOCUSABLE_KINDS <= seen, f"never reached by Tab: {FOCUSABLE_KINDS - seen}"
+    assert not failures, "focus indicators under 3:1 (or missing):\n" + "\n".join(failures)
