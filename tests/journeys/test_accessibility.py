@@ -57,6 +57,11 @@ class Visit:
         self.tab.locator(f"{form} button[type=submit]").click()
         return self
 
+    def expect(self, selector: str) -> "Visit":
+        """Check the page shows `selector`: a row that reaches the wrong state fails."""
+        assert self.tab.locator(selector).first.is_visible(), f"no {selector} on {self.path}"
+        return self
+
     def campaign(self, suffix: str = "", **kwargs) -> str:
         """A new campaign in English and Arabic; returns its page's path plus `suffix`."""
         campaign = make_campaign(languages=("en", "ar"), **kwargs)
@@ -79,11 +84,19 @@ class Visit:
 PAGES = [
     ("campaign-list", lambda v: v.go("/"), "Open campaigns"),
     ("campaign", lambda v: v.go(v.campaign()), CAMPAIGN_TITLE),
-    ("campaign-sign-errors", lambda v: v.go(v.campaign()).submit(), CAMPAIGN_TITLE),
+    (
+        "campaign-sign-errors",
+        lambda v: v.go(v.campaign()).submit().expect(".error-summary").expect("#name-error"),
+        CAMPAIGN_TITLE,
+    ),
     ("campaign-closed", lambda v: v.go(v.campaign(status="closed")), CAMPAIGN_TITLE),
     ("check-inbox", lambda v: v.go(v.campaign("/check-inbox")), "Check your inbox"),
     ("resend", lambda v: v.go(v.campaign("/resend")), "Get a new confirmation link"),
-    ("resend-error", lambda v: v.go(v.campaign("/resend")).submit(), "Get a new confirmation link"),
+    (
+        "resend-error",
+        lambda v: v.go(v.campaign("/resend")).submit().expect("#email-error"),
+        "Get a new confirmation link",
+    ),
     ("confirm", lambda v: v.go(v.confirm_link()), "Confirm your signature"),
     (
         "confirmed",
@@ -97,7 +110,7 @@ PAGES = [
     ),
     ("expired-link", lambda v: v.go(v.confirm_link(expired=True)), "This link has expired"),
     ("invalid-link", lambda v: v.go("/confirm/not-a-real-token"), "This link does not work"),
-    (
+    (  # the link opens on a closed campaign; the button's POST then says so
         "not-accepting",
         lambda v: v.go(v.confirm_link(status="closed")).submit(),
         "This petition is closed",
@@ -106,20 +119,28 @@ PAGES = [
 ]
 
 
+@dataclass
+class Screen:
+    """A browser context with one screen size and language."""
+
+    context: object  # playwright.sync_api.BrowserContext
+    language: str
+
+
 @pytest.fixture(scope="module", params=list(SCREENS), ids=list(SCREENS))
 def screen(request, browser):
-    """A browser context for one screen size and language, shared by the module's tests."""
-    context = browser.new_context(**SCREENS[request.param])
-    context.screen_language = SCREENS[request.param]["locale"]
-    yield context
+    """One context per screen size and language, shared by the module's tests."""
+    options = SCREENS[request.param]
+    context = browser.new_context(**options)
+    yield Screen(context, options["locale"])
     context.close()
 
 
 @pytest.fixture
 def tab(screen):
     """A fresh tab with no cookies: no session, no remembered language from another test."""
-    screen.clear_cookies()
-    page = screen.new_page()
+    screen.context.clear_cookies()
+    page = screen.context.new_page()
     yield page
     page.close()
 
@@ -141,7 +162,7 @@ def violation_report(violations: list) -> str:
 @pytest.mark.parametrize(("name", "reach", "heading"), PAGES, ids=[row[0] for row in PAGES])
 def test_page_has_no_accessibility_violations(app, live_server, screen, tab, name, reach, heading):
     reach(Visit(tab, live_server, app))
-    language = screen.screen_language
+    language = screen.language
     assert tab.locator("html").get_attribute("lang") == language
     if heading is CAMPAIGN_TITLE:
         expected = f"Test campaign ({language})"  # tests/factories.py's title
@@ -152,7 +173,8 @@ def test_page_has_no_accessibility_violations(app, live_server, screen, tab, nam
 
     results = axe_sync.Axe().run(tab, options=AXE_OPTIONS)
     violations = results.response["violations"]
-    assert not violations, f"{name} ({language}):\n" + violation_report(violations)
+    if violations:
+        pytest.fail(f"{name} ({language}):\n" + violation_report(violations), pytrace=False)
 
 
 def test_the_scan_reports_a_violation(browser):
