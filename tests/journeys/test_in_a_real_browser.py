@@ -1,62 +1,29 @@
 """Headless Chromium, JavaScript off, on a phone-sized screen: sign in Arabic and confirm."""
 
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from app.core.outbox import send_due_emails
 from app.extensions import db
-from tests.conftest import free_port
 from tests.factories import make_campaign
+from tests.journeys.conftest import PHONE
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright (make test)")
-pytestmark = pytest.mark.skipif(not CHROMIUM, reason="needs Debian's chromium (make test)")
-
-PHONE = {"width": 390, "height": 844}
+# The exact Arabic heading of the thank-you page (app/translations/ar/LC_MESSAGES/messages.po).
+THANK_YOU_AR = "شكرًا لك، تم تأكيد توقيعك"
 
 
 @pytest.fixture
-def live_server(app):
-    """The app served over real HTTP on 127.0.0.1, in a thread."""
-    port = free_port()
-    app.config["BASE_URL"] = f"http://127.0.0.1:{port}"
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app.config["BASE_URL"]
-    server.shutdown()
+def page(browser):
+    """A phone in Arabic with JavaScript off: the supporter the journey follows."""
+    context = browser.new_context(
+        java_script_enabled=False, viewport=PHONE, locale="ar", is_mobile=True
+    )
+    yield context.new_page()
+    context.close()
 
 
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = chromium.new_context(
-            java_script_enabled=False, viewport=PHONE, locale="ar", is_mobile=True
-        )
-        yield context.new_page()
-        chromium.close()
-
-
-def test_arabic_supporter_signs_and_confirms_on_a_phone_without_javascript(
-    live_server, browser, smtp
-):
+def test_arabic_supporter_signs_and_confirms_on_a_phone_without_javascript(live_server, page, smtp):
     make_campaign(slug="restrooms", languages=("en", "ar"))
     db.session.commit()  # release the test's transaction: the server writes to this database
-    page = browser
     page.goto(f"{live_server}/c/restrooms")  # Accept-Language: ar from the browser's locale
 
     # Right-to-left, mirrored, and nothing wider than the phone's screen.
@@ -84,6 +51,7 @@ def test_arabic_supporter_signs_and_confirms_on_a_phone_without_javascript(
     db.session.commit()
     page.goto(live_server + smtp.confirm_link("layla@example.org"))
     page.locator("form button[type=submit]").click()
-    assert page.locator("h1").inner_text().strip() != ""
+    assert page.locator("h1").inner_text().strip() == THANK_YOU_AR
+    assert page.locator("html").get_attribute("lang") == "ar"
     page.goto(f"{live_server}/c/restrooms")
     assert page.locator("progress").get_attribute("value") == "1"

@@ -1,0 +1,302 @@
+"""axe-core on every public page, in English and Arabic, on a phone and a desktop screen;
+and focus indicators that stand out from what surrounds them (WCAG 2.2: 1.4.11, 2.4.7)."""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale, gettext
+
+from app.extensions import db
+from app.signatures.services import confirmation_token
+from tests.factories import make_campaign, make_signature
+from tests.journeys.conftest import DESKTOP, PHONE
+
+axe_sync = pytest.importorskip(
+    "axe_playwright_python.sync_playwright", reason="needs axe-playwright-python (make test)"
+)
+
+# A browser context per screen and language. JavaScript is on (the site has none of its
+# own): axe.run waits on timers and promises, which never settle with JavaScript off.
+SCREENS = {
+    "en-phone": {"locale": "en", "viewport": PHONE, "is_mobile": True},
+    "en-desktop": {"locale": "en", "viewport": DESKTOP, "is_mobile": False},
+    "ar-phone": {"locale": "ar", "viewport": PHONE, "is_mobile": True},
+    "ar-desktop": {"locale": "ar", "viewport": DESKTOP, "is_mobile": False},
+}
+
+# Everything axe checks by default, plus WCAG 2.2's target size (2.5.8, level AA), which
+# axe leaves off by default.
+AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
+
+CAMPAIGN_TITLE = object()  # the campaign's own title, in the page's language
+
+
+@dataclass
+class Visit:
+    """What a row of PAGES gets: a browser tab on the live server, and the app behind it."""
+
+    tab: object  # playwright.sync_api.Page
+    base_url: str
+    app: Flask
+    path: str = "/"
+
+    def go(self, path: str) -> "Visit":
+        self.path = path
+        self.tab.goto(self.base_url + path)
+        return self
+
+    def again(self) -> "Visit":
+        """Open the last address again, as a second click on an emailed link does."""
+        return self.go(self.path)
+
+    def submit(self, form: str = "main form") -> "Visit":
+        """Press the form's submit button, with whatever the fields hold (nothing, so far)."""
+        self.tab.locator(f"{form} button[type=submit]").click()
+        return self
+
+    def expect(self, selector: str) -> "Visit":
+        """Check the page shows `selector`: a row that reaches the wrong state fails."""
+        assert self.tab.locator(selector).first.is_visible(), f"no {selector} on {self.path}"
+        return self
+
+    def campaign(self, suffix: str = "", **kwargs) -> str:
+        """A new campaign in English and Arabic; returns its page's path plus `suffix`."""
+        campaign = make_campaign(languages=("en", "ar"), **kwargs)
+        db.session.commit()  # the server reads this database from its own threads
+        return f"/c/{campaign.slug}{suffix}"
+
+    def confirm_link(self, expired: bool = False, **campaign) -> str:
+        """The path of the link emailed for a new pending signature on a new campaign."""
+        signature = make_signature(make_campaign(languages=("en", "ar"), **campaign))
+        token = confirmation_token(signature)
+        # Reading the signature began a transaction, which on SQLite holds the write lock.
+        db.session.commit()
+        if expired:
+            self.app.config["CONFIRMATION_MAX_AGE"] = timedelta(seconds=-1)
+        return f"/confirm/{token}"
+
+
+# One row per public page: (name, how to reach it, the English text of its <h1>). The
+# heading proves the scan ran on the intended page, not on an error page in its place.
+PAGES = [
+    ("campaign-list", lambda v: v.go("/"), "Open campaigns"),
+    ("campaign", lambda v: v.go(v.campaign()), CAMPAIGN_TITLE),
+    (
+        "campaign-sign-errors",
+        lambda v: v.go(v.campaign()).submit().expect(".error-summary").expect("#name-error"),
+        CAMPAIGN_TITLE,
+    ),
+    ("campaign-closed", lambda v: v.go(v.campaign(status="closed")), CAMPAIGN_TITLE),
+    ("check-inbox", lambda v: v.go(v.campaign("/check-inbox")), "Check your inbox"),
+    ("resend", lambda v: v.go(v.campaign("/resend")), "Get a new confirmation link"),
+    (
+        "resend-error",
+        lambda v: v.go(v.campaign("/resend")).submit().expect("#email-error"),
+        "Get a new confirmation link",
+    ),
+    ("confirm", lambda v: v.go(v.confirm_link()), "Confirm your signature"),
+    (
+        "confirmed",
+        lambda v: v.go(v.confirm_link()).submit(),
+        "Thank you, your signature is confirmed",
+    ),
+    (
+        "already-confirmed",
+        lambda v: v.go(v.confirm_link()).submit().again(),
+        "Your signature is already confirmed",
+    ),
+    ("expired-link", lambda v: v.go(v.confirm_link(expired=True)), "This link has expired"),
+    ("invalid-link", lambda v: v.go("/confirm/not-a-real-token"), "This link does not work"),
+    (  # the link opens on a closed campaign; the button's POST then says so
+        "not-accepting",
+        lambda v: v.go(v.confirm_link(status="closed")).submit(),
+        "This petition is closed",
+    ),
+    ("not-found", lambda v: v.go("/c/no-such-campaign"), "Page not found"),
+]
+
+
+@dataclass
+class Screen:
+    """A browser context with one screen size and language."""
+
+    context: object  # playwright.sync_api.BrowserContext
+    language: str
+
+
+@pytest.fixture(scope="module", params=list(SCREENS), ids=list(SCREENS))
+def screen(request, browser):
+    """One context per screen size and language, shared by the module's tests."""
+    options = SCREENS[request.param]
+    context = browser.new_context(**options)
+    yield Screen(context, options["locale"])
+    context.close()
+
+
+@pytest.fixture
+def tab(screen):
+    """A fresh tab with no cookies: no session, no remembered language from another test."""
+    screen.context.clear_cookies()
+    page = screen.context.new_page()
+    yield page
+    page.close()
+
+
+def violation_report(violations: list) -> str:
+    """One paragraph per violation: what it is, how bad, where, and how to fix it."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        lines.append(f"  {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            lines.append(f"  target: {' '.join(map(str, node['target']))}")
+            lines.append(f"    {node['html'][:200]}")
+            if node.get("failureSummary"):
+                lines.append("    " + node["failureSummary"].replace("\n", "\n    "))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(("name", "reach", "heading"), PAGES, ids=[row[0] for row in PAGES])
+def test_page_has_no_accessibility_violations(app, live_server, screen, tab, name, reach, heading):
+    reach(Visit(tab, live_server, app))
+    language = screen.language
+    assert tab.locator("html").get_attribute("lang") == language
+    if heading is CAMPAIGN_TITLE:
+        expected = f"Test campaign ({language})"  # tests/factories.py's title
+    else:
+        with force_locale(language):
+            expected = gettext(heading)
+    assert tab.locator("h1").inner_text().strip() == expected
+
+    results = axe_sync.Axe().run(tab, options=AXE_OPTIONS)
+    violations = results.response["violations"]
+    if violations:
+        pytest.fail(f"{name} ({language}):\n" + violation_report(violations), pytrace=False)
+
+
+def test_the_scan_reports_a_violation(browser):
+    """Guards the options above: a scan that checked nothing would pass every page."""
+    page = browser.new_page()
+    page.set_content('<html lang="en"><title>t</title><main><h1>t</h1><img src="x"></main>')
+    violations = axe_sync.Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    page.close()
+    assert [v["id"] for v in violations] == ["image-alt"]
+
+
+# Focus indicators ------------------------------------------------------------------------
+
+# The focused element's outline, and what lies under the middle of the outline's band on
+# each side: the outline itself is not hit-tested, so elementFromPoint finds what it is
+# drawn over. Each sample lists the background colours from that element up to <html>.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  const band = parseFloat(style.outlineOffset) + parseFloat(style.outlineWidth) / 2;
+  const points = [
+    [box.left + box.width / 2, box.top - band], [box.left + box.width / 2, box.bottom + band],
+    [box.left - band, box.top + box.height / 2], [box.right + band, box.top + box.height / 2],
+  ];
+  const samples = [];
+  for (const [x, y] of points) {
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
+    const layers = [];
+    for (let node = document.elementFromPoint(x, y); node; node = node.parentElement) {
+      layers.push(getComputedStyle(node).backgroundColor);
+    }
+    samples.push(layers);
+  }
+  let kind = el.tagName.toLowerCase();
+  if (kind === "input") kind += `[${el.type}${el.readOnly ? ",readonly" : ""}]`;
+  if (el.classList.contains("skip-link")) kind = "skip link";
+  if (el.closest(".site-header")) kind = "header " + kind;
+  return {
+    kind, html: el.outerHTML.slice(0, 120), style: style.outlineStyle,
+    width: parseFloat(style.outlineWidth), color: style.outlineColor, samples,
+  };
+}"""
+
+# Every kind of focusable element the campaign page has, in the header and in the main area.
+FOCUSABLE_KINDS = {
+    "skip link",
+    "header a",
+    "a",
+    "input[text]",
+    "input[email]",
+    "select",
+    "input[checkbox]",
+    "button",
+    "input[text,readonly]",
+}
+
+
+def parse_colour(css: str) -> tuple[float, float, float, float]:
+    """(r, g, b, alpha) from a computed colour, rgb() or rgba()."""
+    match = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", css)
+    assert match, f"unexpected computed colour {css!r}"
+    red, green, blue, alpha = match.groups()
+    return float(red), float(green), float(blue), float(alpha if alpha is not None else 1)
+
+
+def flatten(layers: list[str]) -> tuple[float, float, float]:
+    """The colour seen through background layers (topmost first) over a white canvas."""
+    seen = (255.0, 255.0, 255.0)
+    for css in reversed(layers):
+        *rgb, alpha = parse_colour(css)
+        seen = tuple(
+            alpha * top + (1 - alpha) * below for top, below in zip(rgb, seen, strict=True)
+        )
+    return seen
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2.2's relative luminance of an sRGB colour given as 0-255 channels."""
+    linear = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (x / 255 for x in rgb)
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first, second) -> float:
+    """WCAG 2.2's contrast ratio, from 1 to 21."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_contrast_ratio_follows_wcag():
+    assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21)
+    assert contrast_ratio((0x76, 0x76, 0x76), (255, 255, 255)) == pytest.approx(4.54, abs=0.01)
+    # The old focus outline, #ffbf47 on white.
+    assert contrast_ratio((0xFF, 0xBF, 0x47), (255, 255, 255)) == pytest.approx(1.6, abs=0.05)
+    assert flatten(["rgba(0, 0, 0, 0)", "rgb(27, 27, 31)"]) == (27, 27, 31)
+
+
+def test_every_focus_indicator_contrasts_with_its_surroundings(app, live_server, screen, tab):
+    visit = Visit(tab, live_server, app)
+    visit.go(visit.campaign())
+    seen, failures = set(), []
+    for _ in range(60):
+        tab.keyboard.press("Tab")
+        focused = tab.evaluate(FOCUSED)
+        if focused is None:  # past the last element, focus leaves the page
+            break
+        seen.add(focused["kind"])
+        *outline, alpha = parse_colour(focused["color"])
+        ratios = [contrast_ratio(outline, flatten(layers)) for layers in focused["samples"]]
+        if (
+            focused["style"] in ("none", "hidden")
+            or focused["width"] < 2
+            or alpha < 1
+            or not ratios
+            or min(ratios) < 3
+        ):
+            failures.append(
+                f"{focused['kind']}: outline {focused['style']} {focused['width']}px "
+                f"{focused['color']}, contrast {[round(r, 2) for r in ratios]}: {focused['html']}"
+            )
+    assert FOCUSABLE_KINDS <= seen, f"never reached by Tab: {FOCUSABLE_KINDS - seen}"
+    assert not failures, "focus indicators under 3:1 (or missing):\n" + "\n".join(failures)
