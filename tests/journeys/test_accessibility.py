@@ -1,5 +1,8 @@
-"""axe-core on every public page, in English and Arabic, on a phone and a desktop screen;
-and focus indicators that stand out from what surrounds them (WCAG 2.2: 1.4.11, 2.4.7)."""
+"""Accessibility in a real browser: axe-core on every public page, and visible focus.
+
+axe runs in English and Arabic, on a phone and a desktop screen; focus indicators must stand
+out from what surrounds them (WCAG 2.2: 1.4.11, 2.4.7).
+"""
 
 import re
 from dataclasses import dataclass
@@ -57,6 +60,11 @@ class Visit:
         self.tab.locator(f"{form} button[type=submit]").click()
         return self
 
+    def fill(self, selector: str, value: str) -> "Visit":
+        """Type `value` into a field, replacing what it held."""
+        self.tab.fill(selector, value)
+        return self
+
     def expect(self, selector: str) -> "Visit":
         """Check the page shows `selector`: a row that reaches the wrong state fails."""
         assert self.tab.locator(selector).first.is_visible(), f"no {selector} on {self.path}"
@@ -98,6 +106,21 @@ PAGES = [
         "Get a new confirmation link",
     ),
     ("confirm", lambda v: v.go(v.confirm_link()), "Confirm your signature"),
+    (
+        "confirm-errors",
+        lambda v: v.go(v.confirm_link()).fill("#name", "").submit().expect(".error-summary"),
+        "Confirm your signature",
+    ),
+    (
+        "not-me",
+        lambda v: v.go(v.confirm_link() + "/not-me"),
+        "Remove a signature you did not make",
+    ),
+    (
+        "not-me-removed",
+        lambda v: v.go(v.confirm_link() + "/not-me").submit(),
+        "The signature has been removed",
+    ),
     (
         "confirmed",
         lambda v: v.go(v.confirm_link()).submit(),
