@@ -68,9 +68,12 @@ def test_get_and_head_never_change_state(client, pending):
     assert state_of(signature) == PENDING and count(campaign) == 0
 
 
-def test_confirm_post_without_csrf_token_is_refused(client, pending):
+def test_confirm_post_without_csrf_token_is_refused_and_the_form_kept(client, pending):
     campaign, signature, link = pending
-    assert client.post(link).status_code == 400
+    response = client.post(link, data=confirm_details(name="Corrected Cora"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This form had expired" in html and 'value="Corrected Cora"' in html
     assert state_of(signature) == PENDING
 
 
