@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -86,16 +86,26 @@ def pending_signature_values(
 
 
 @lru_cache(maxsize=4)
-def _insert_unless_signed(dialect: str):
-    """INSERT ... ON CONFLICT (campaign, normalised email) DO NOTHING RETURNING id.
+def _insert_unless_signed_or_disowned(dialect: str, columns: tuple[str, ...]):
+    """Build the INSERT of a new signature, unless signed already or disowned.
 
-    Built once per dialect; the values come as parameters.
+    INSERT ... SELECT :values WHERE NOT EXISTS (a suppression of that mailbox) ON CONFLICT
+    (campaign, normalised email) DO NOTHING RETURNING id. One statement, so the "I did not
+    sign this" check costs no extra round trip. Built once per dialect and column list;
+    the values (and `suppression_hash`) come as parameters.
     """
+    table = Signature.__table__
     insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    not_disowned = ~exists().where(
+        SigningSuppression.campaign_id == bindparam("campaign_id"),
+        SigningSuppression.identity_hash == bindparam("suppression_hash"),
+    )
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in columns))
     return (
-        insert_for(Signature.__table__)
+        insert_for(table)
+        .from_select(columns, row.where(not_disowned))
         .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
-        .returning(Signature.__table__.c.id)
+        .returning(table.c.id)
     )
 
 
@@ -128,12 +138,12 @@ def sign_campaign(
         raise CampaignNotAccepting(campaign.slug)
     values = pending_signature_values(campaign.id, details, language, ip_address, now)
     identity = values["email_normalised"]
-    if _suppressed(campaign.id, identity):
-        db.session.rollback()
-        return
     # INSERT ... ON CONFLICT DO NOTHING: simultaneous submissions of one address race
-    # on the unique constraint, and the losers simply see no row inserted.
-    new_id = db.session.execute(_insert_unless_signed(db.engine.dialect.name), values).scalar()
+    # on the unique constraint, and the losers simply see no row inserted. A disowned
+    # mailbox inserts nothing either, and has no row for the repeat path to email.
+    statement = _insert_unless_signed_or_disowned(db.engine.dialect.name, tuple(values))
+    digest = identity_digest(identity, current_app.config["SECRET_KEY"], SUPPRESSION)
+    new_id = db.session.execute(statement, {**values, "suppression_hash": digest}).scalar()
     if new_id is not None:
         # The row as inserted, without reading it back: the email needs only these values.
         signature = Signature(id=new_id, **values)
@@ -142,19 +152,6 @@ def sign_campaign(
         _replace_pending_details(campaign.id, identity, details, language)
         _answer_repeat_signing(campaign, identity, now)
     db.session.commit()
-
-
-def _suppressed(campaign_id: int, identity: str) -> bool:
-    digest = identity_digest(identity, current_app.config["SECRET_KEY"], SUPPRESSION)
-    return (
-        db.session.execute(
-            select(SigningSuppression.campaign_id).where(
-                SigningSuppression.campaign_id == campaign_id,
-                SigningSuppression.identity_hash == digest,
-            )
-        ).first()
-        is not None
-    )
 
 
 def _replace_pending_details(
