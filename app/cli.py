@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from app.campaigns.counts import confirmed_counts
 from app.campaigns.models import Campaign
-from app.campaigns.services import load_campaigns, recount_campaign
+from app.campaigns.services import load_campaigns
 from app.core.outbox import run_worker, send_due_emails
 from app.extensions import db
+from app.signatures.services import recount_campaign
 
 campaigns_cli = click.Group("campaigns", help="Load and inspect campaigns.")
 outbox_cli = click.Group("outbox", help="Deliver queued emails.")

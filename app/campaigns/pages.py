@@ -1,13 +1,14 @@
 """The public read model: what campaign pages and the campaign list show, cached a moment.
 
-It reads campaigns, their maintained counts and the signatures table (for the recent
-public signers), and writes nothing.
+It reads campaigns, their maintained counts and, for the recent public signers, four columns
+of the signatures table (named below, not imported: signatures build on campaigns, never
+the other way round). It writes nothing.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import column, select, table, text
 from sqlalchemy.orm import joinedload
 
 from app.campaigns.counts import confirmed_counts
@@ -15,9 +16,20 @@ from app.campaigns.models import OPEN, PUBLIC_STATUSES, Campaign, accepts_signat
 from app.core.cache import page_cache
 from app.core.database import begin_read_only, utcnow
 from app.extensions import db
-from app.signatures.models import SHOWN_ON_PAGE, Signature
 
 RECENT_SIGNERS = 10
+# What the page reads of the signatures table, and which rows it lists: confirmed signers
+# who chose to be shown. The partial index ix_signatures_public_recent repeats this
+# condition word for word (SQLite uses a partial index only for a literal match).
+SIGNATURES_SHOWN = table(
+    "signatures",
+    column("id"),
+    column("campaign_id"),
+    column("name"),
+    column("postcode"),
+    column("confirmed_at"),
+)
+SHOWN_ON_PAGE = "state = 'confirmed' AND public = true"
 
 
 def progress_percent(count: int, goal: int) -> int:
@@ -136,10 +148,11 @@ def recent_public_signers(campaign_id: int, limit: int) -> list[tuple[str, str]]
     The partial index `ix_signatures_public_recent` holds only those rows, so this reads
     `limit` index entries however few signers chose to be shown.
     """
+    signers = SIGNATURES_SHOWN.c
     rows = db.session.execute(
-        select(Signature.name, Signature.postcode)
-        .where(Signature.campaign_id == campaign_id, text(SHOWN_ON_PAGE))
-        .order_by(Signature.confirmed_at.desc(), Signature.id.desc())
+        select(signers.name, signers.postcode)
+        .where(signers.campaign_id == campaign_id, text(SHOWN_ON_PAGE))
+        .order_by(signers.confirmed_at.desc(), signers.id.desc())
         .limit(limit)
     )
     return [(name, postcode) for name, postcode in rows]

@@ -1,11 +1,12 @@
-"""Campaign workflows: loading campaign folders into the database, recounting."""
+"""Campaign workflows: loading campaign folders into the database."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from app.campaigns.counts import ensure_count_shards, set_confirmed_count
+from app.campaigns.counts import ensure_count_shards
 from app.campaigns.loader import (
     CampaignFileError,
     CampaignSpec,
@@ -17,7 +18,6 @@ from app.core.cache import page_cache
 from app.core.database import utcnow
 from app.core.text import render_markdown
 from app.extensions import db
-from app.signatures.models import CONFIRMED, Signature
 
 
 @dataclass
@@ -116,28 +116,16 @@ def _assign(obj, **values) -> bool:
 
 
 def _prune_campaigns(keep_slugs: set[str], report: LoadReport) -> None:
-    for campaign in db.session.execute(select(Campaign)).scalars():
+    for campaign in db.session.execute(select(Campaign)).scalars().all():
         if campaign.slug in keep_slugs:
             continue
-        has_signatures = db.session.execute(
-            select(Signature.id).where(Signature.campaign_id == campaign.id).limit(1)
-        ).first()
-        if has_signatures:
+        # Signatures reference their campaign ON DELETE RESTRICT: the database itself
+        # refuses to delete a campaign that has any, so this package need not know them.
+        try:
+            with db.session.begin_nested():
+                db.session.delete(campaign)
+        except IntegrityError:
             report.kept.append(campaign.slug)
         else:
-            db.session.delete(campaign)
             report.deleted.append(campaign.slug)
     db.session.commit()
-
-
-def recount_campaign(campaign: Campaign) -> int:
-    """Rebuild the count from the confirmed rows (repair after a restore or manual edit)."""
-    total = db.session.execute(
-        select(func.count())
-        .select_from(Signature)
-        .where(Signature.campaign_id == campaign.id, Signature.state == CONFIRMED)
-    ).scalar_one()
-    set_confirmed_count(campaign.id, total)
-    db.session.commit()
-    page_cache().clear()
-    return total

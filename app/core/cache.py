@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
+import redis
 from flask import Flask, current_app
 
 log = logging.getLogger("rally.cache")
@@ -54,8 +55,6 @@ class RedisCache:
     """
 
     def __init__(self, url: str, prefix: str = "rally:page:"):
-        import redis
-
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._prefix = prefix
 
@@ -64,8 +63,6 @@ class RedisCache:
 
     def get(self, key: Hashable):
         """The shared value for `key`, or None."""
-        import redis
-
         try:
             raw = self._redis.get(self._key(key))
         except redis.RedisError:
@@ -76,8 +73,6 @@ class RedisCache:
 
     def set(self, key: Hashable, value, ttl: float) -> None:
         """Share `value` for `ttl` seconds."""
-        import redis
-
         if ttl <= 0:
             return
         try:

@@ -47,7 +47,9 @@ def queue_already_signed_email(
         {
             "name": signature.name,
             "title": title,
-            "campaign_url": absolute_url("campaigns.show", slug=slug, lang=signature.language),
+            "campaign_url": absolute_url(
+                "signatures.sign_page", slug=slug, lang=signature.language
+            ),
         },
         now,
     )

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.campaigns.pages import SHOWN_ON_PAGE
 from app.core.database import UTCDateTime, utcnow
 from app.extensions import db
 
@@ -32,9 +33,6 @@ class SignatureState(StrEnum):
 
 PENDING, CONFIRMED, HELD, INVALIDATED = SignatureState
 STATES = tuple(SignatureState)
-# Confirmed signers who chose to be shown. Written out once so the query matches the partial
-# index's condition word for word: SQLite uses a partial index only for a literal match.
-SHOWN_ON_PAGE = "state = 'confirmed' AND public = true"
 
 
 class Signature(db.Model):

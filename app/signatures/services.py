@@ -12,15 +12,16 @@ from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.campaigns.counts import add_to_confirmed_count
+from app.campaigns.counts import add_to_confirmed_count, set_confirmed_count
 from app.campaigns.models import Campaign
 from app.campaigns.pages import CampaignPage
 from app.core.addresses import identity_digest, mailbox_identity
 from app.core.audit import record_event
+from app.core.cache import page_cache
 from app.core.database import begin_read_only, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
@@ -200,6 +201,19 @@ def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime)
         queue_confirmation_email(signature, campaign.title, confirmation_token(signature), now)
     else:
         queue_already_signed_email(signature, campaign.title, campaign.slug, now)
+
+
+def recount_campaign(campaign: Campaign) -> int:
+    """Rebuild a campaign's count from its confirmed rows (repair after a restore or edit)."""
+    total = db.session.execute(
+        select(func.count())
+        .select_from(Signature)
+        .where(Signature.campaign_id == campaign.id, Signature.state == CONFIRMED)
+    ).scalar_one()
+    set_confirmed_count(campaign.id, total)
+    db.session.commit()
+    page_cache().clear()
+    return total
 
 
 def resend_confirmation(campaign: CampaignPage, email: str, now: datetime | None = None) -> None:

@@ -4,11 +4,16 @@ Sign a campaign, see "check your inbox", confirm by a deliberate click with the 
 the email owner checked, say "I did not sign this", ask for a new link.
 """
 
+import secrets
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
-from app.campaigns.views import load_campaign_page, render_campaign_page
+from app.campaigns.pages import CampaignPage
+from app.campaigns.views import load_campaign_page
+from app.core.cache import page_cache
 from app.core.form_failures import shows_form_again
 from app.extensions import limiter
 from app.signatures import services
@@ -16,6 +21,51 @@ from app.signatures.forms import ConfirmForm, ResendForm, SignForm
 from app.signatures.services import ConfirmationResult
 
 bp = Blueprint("signatures", __name__)
+
+CSRF_SLOT_KEY = "signatures.csrf_slot"
+
+
+@bp.record_once
+def _give_the_app_a_csrf_slot(state):
+    # Stands in for the visitor's CSRF token in a cached rendering of the page; random
+    # per app so no one can plant it in page content.
+    state.app.extensions[CSRF_SLOT_KEY] = "csrf-slot-" + secrets.token_hex(12)
+
+
+@bp.get("/c/<slug>")
+def sign_page(slug):
+    """One campaign with its sign form."""
+    page = load_campaign_page(slug)
+    slot = current_app.extensions[CSRF_SLOT_KEY]
+    # Every visitor sees the same page but for the form's token: render it once a moment,
+    # keyed by the data it shows so a newer count never meets an older rendering.
+    html = page_cache().get_or_compute(
+        ("sign-page-html", slug, page.language, str(get_locale()), page.count, page.updated_at),
+        lambda: render_campaign_page(
+            page, SignForm(required_fields=page.required_fields), csrf_value=slot
+        )[0],
+    )
+    return html.replace(slot, generate_csrf())
+
+
+def render_campaign_page(
+    page: CampaignPage, form: SignForm, status=200, csrf_value=None, keep_form=False
+):
+    """Render the campaign page with its sign form, also to show the form again.
+
+    `keep_form` shows the form even if the campaign closed meanwhile, with what was typed.
+    """
+    html = render_template(
+        "signatures/sign_page.html",
+        page=page,
+        form=form,
+        show_form=page.accepting or keep_form,
+        csrf_value=csrf_value or generate_csrf(),
+        share_url=current_app.config["BASE_URL"] + "/c/" + page.slug,
+        # The language switcher leads here, also from the sign POST's error page.
+        page_path=url_for("signatures.sign_page", slug=page.slug),
+    )
+    return html, status
 
 
 def sign_limit():

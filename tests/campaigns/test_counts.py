@@ -4,11 +4,10 @@ from sqlalchemy import event, func, select
 
 from app.campaigns.counts import confirmed_counts
 from app.campaigns.models import CampaignCountShard
-from app.campaigns.services import recount_campaign
-from app.campaigns.views import CSRF_SLOT_KEY
 from app.extensions import db
 from app.signatures.models import CONFIRMED, Signature
-from app.signatures.services import confirmation_token
+from app.signatures.services import confirmation_token, recount_campaign
+from app.signatures.views import CSRF_SLOT_KEY
 from tests.factories import (
     confirm_details,
     csrf_token,

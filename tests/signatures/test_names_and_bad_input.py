@@ -9,6 +9,7 @@ from app.core.outbox import send_due_emails
 from app.core.tokens import CONFIRM_SIGNATURE, make_token
 from app.extensions import db
 from app.signatures.models import Signature
+from app.signatures.services import confirmation_token
 from tests.factories import csrf_token, make_campaign, make_signature, sign_form, submit_signature
 
 
@@ -81,8 +82,6 @@ def test_a_text_field_sent_as_a_file_part_is_a_form_error(client, field):
 
 def test_a_file_part_on_the_confirm_and_resend_forms_is_a_form_error(client):
     campaign = make_campaign(slug="c")
-    from app.signatures.services import confirmation_token
-
     link = f"/confirm/{confirmation_token(make_signature(campaign))}"
     for path, field in ((link, "name"), ("/c/c/resend", "email")):
         data = {"csrf_token": csrf_token(client, path), field: (io.BytesIO(b"x"), "x.txt")}
