@@ -70,6 +70,8 @@ def register_extensions(app: Flask) -> None:
         outbox,
         recipient_quotas,  # noqa: F401 - its model must be registered
     )
+    from app.organisers import access
+    from app.organisers import models as _organiser_models  # noqa: F401
     from app.signatures import models as _signature_models  # noqa: F401
 
     # First, so it reads the raw body before CSRFProtect parses the form.
@@ -84,15 +86,20 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     headers.init_app(app)
     outbox.init_app(app)
+    access.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concept package."""
     from app.campaigns.views import bp as campaigns_bp
+    from app.organisers.accounts.views import bp as accounts_bp
+    from app.organisers.dashboard.views import bp as dashboard_bp
+    from app.organisers.editor.views import bp as editor_bp
+    from app.organisers.teams.views import bp as teams_bp
     from app.signatures.views import bp as signatures_bp
 
-    app.register_blueprint(campaigns_bp)
-    app.register_blueprint(signatures_bp)
+    for blueprint in (campaigns_bp, signatures_bp, accounts_bp, teams_bp, editor_bp, dashboard_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:

@@ -53,6 +53,7 @@ def build_config(instance_path: str) -> dict:
     production = env.get("RALLY_ENV", "development") == "production"
     default_db = "sqlite:///" + str(Path(instance_path) / "rally.sqlite3")
     smtp_host = env.get("SMTP_HOST", "")
+    secure_cookies = _bool(env.get("SESSION_COOKIE_SECURE"), default=production)
     return {
         "RALLY_ENV": "production" if production else "development",
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
@@ -84,7 +85,11 @@ def build_config(instance_path: str) -> dict:
         "REDIS_URL": env.get("REDIS_URL", ""),
         "PAGE_CACHE_PREFIX": env.get("PAGE_CACHE_PREFIX", "rally:page:"),
         # HTTP
-        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), default=production),
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        # Browsers send a __Host- cookie only over HTTPS, to this host, for every path; it
+        # needs the Secure flag, so plain-HTTP development uses a plain name.
+        "SESSION_COOKIE_NAME": "__Host-rally" if secure_cookies else "rally",
+        "ORGANISER_SESSION_IDLE": timedelta(seconds=_int("ORGANISER_SESSION_IDLE", 12 * 3600)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if production else "http",

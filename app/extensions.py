@@ -3,6 +3,7 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -30,3 +31,4 @@ migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address)
 babel = Babel()
+login_manager = LoginManager()

@@ -10,6 +10,7 @@ from app.campaigns.models import OPEN, Campaign
 from app.campaigns.services import apply_campaign_spec
 from app.core.database import utcnow
 from app.extensions import db
+from app.organisers.models import Membership, Organisation, Organiser, OrganiserSession, Role
 from app.signatures.models import CONFIRMED, PENDING, Signature
 from app.signatures.services import SignatureDetails, pending_signature_values
 
@@ -36,8 +37,12 @@ def make_campaign(
     languages=("en",),
     body="The petition text.",
     required=("name", "email", "postcode", "country"),
+    organisation=None,
 ) -> Campaign:
-    """An open campaign (by default) with one translation per language."""
+    """An open campaign (by default) with one translation per language.
+
+    It belongs to `organisation`, or to the site admins when None.
+    """
     slug = slug or f"campaign-{next(_counter)}"
     spec = CampaignSpec(
         slug=slug,
@@ -49,7 +54,11 @@ def make_campaign(
         translations=[translation(lang, body=body) for lang in languages],
     )
     apply_campaign_spec(spec)
-    return db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one()
+    campaign = db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one()
+    if organisation is not None:
+        campaign.organisation_id = organisation.id
+        db.session.commit()
+    return campaign
 
 
 def make_closed_campaign(**kwargs) -> Campaign:
@@ -187,3 +196,50 @@ def post_with_csrf(client, path, form_page, data=None):
     """
     token = csrf_token(client, form_page)
     return client.post(path, data={"csrf_token": token, **(data or {})})
+
+
+def make_organiser(email=None, confirmed=True, admin=False, password_hash=None) -> Organiser:
+    """An organiser account, confirmed by default, with no organisation."""
+    organiser = Organiser(
+        email=email or f"organiser{next(_counter)}@example.org",
+        password_hash=password_hash,
+        email_confirmed_at=utcnow() if confirmed else None,
+        is_admin=admin,
+    )
+    db.session.add(organiser)
+    db.session.commit()
+    return organiser
+
+
+def make_organisation(owner=None, slug=None, name=None) -> Organisation:
+    """An organisation, with `owner` as its owner when given."""
+    slug = slug or f"organisation-{next(_counter)}"
+    organisation = Organisation(slug=slug, name=name or slug.replace("-", " ").title())
+    db.session.add(organisation)
+    db.session.flush()
+    if owner is not None:
+        db.session.add(Membership(organisation=organisation, organiser=owner, role=Role.OWNER))
+    db.session.commit()
+    return organisation
+
+
+def make_member(organisation, role=Role.EDITOR, **organiser_kwargs) -> Organiser:
+    """A new organiser who is a member of `organisation` with `role`."""
+    organiser = make_organiser(**organiser_kwargs)
+    db.session.add(Membership(organisation=organisation, organiser=organiser, role=role))
+    db.session.commit()
+    return organiser
+
+
+def log_in_as(client, organiser) -> str:
+    """Give `client` a live login session for `organiser` without the login form.
+
+    Returns the session id. Tests of the login form itself go through the form.
+    """
+    row = OrganiserSession(id=f"test-session-{next(_counter)}", organiser_id=organiser.id)
+    db.session.add(row)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = row.id
+        session["_fresh"] = True
+    return row.id

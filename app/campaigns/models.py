@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import UTCDateTime, utcnow
@@ -41,6 +41,20 @@ class Campaign(db.Model):
     deadline = mapped_column(UTCDateTime)
     default_language: Mapped[str] = mapped_column(String(12), nullable=False)
     required_fields: Mapped[list] = mapped_column(JSON, nullable=False)
+    # The owning organisation (a table of the organisers package, named here only by its
+    # key); without one the campaign belongs to the site admins.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    target_email: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    # Edited in the browser since it was last loaded from its folder: `flask campaigns load`
+    # leaves it alone unless forced.
+    edited_in_browser: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # A site admin took it off the public site; the team sees why.
+    unpublished_reason: Mapped[str | None] = mapped_column(Text)
+    unpublished_at = mapped_column(UTCDateTime)
+    # The goal the team was last told had been reached, so each goal is announced once.
+    goal_announced: Mapped[int | None] = mapped_column(Integer)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -49,13 +63,18 @@ class Campaign(db.Model):
     )
 
     def accepts_signatures(self, now: datetime) -> bool:
-        """Open, and the deadline (if any) has not passed."""
-        return accepts_signatures(self.status, self.deadline, now)
+        """Open, not unpublished, and the deadline (if any) has not passed."""
+        return self.is_public and accepts_signatures(self.status, self.deadline, now)
+
+    @property
+    def is_public(self) -> bool:
+        """Shown on the public site: open or closed, and not unpublished by an admin."""
+        return self.status in PUBLIC_STATUSES and self.unpublished_reason is None
 
     def accepts_confirmations(self, now: datetime, grace) -> bool:
         """Signatures made in time may still be confirmed for a grace period after the deadline."""
         deadline = self.deadline + grace if self.deadline is not None else None
-        return accepts_signatures(self.status, deadline, now)
+        return self.is_public and accepts_signatures(self.status, deadline, now)
 
     def translation(self, language: str) -> "CampaignTranslation":
         """The text in `language`, else in the campaign's default language."""
@@ -84,6 +103,9 @@ class CampaignTranslation(db.Model):
     body_markdown: Mapped[str] = mapped_column(Text, nullable=False)
     # Rendered and sanitised once, at load time, so a page view does no Markdown work.
     body_html: Mapped[str] = mapped_column(Text, nullable=False)
+    # Shown after a signature is confirmed; Markdown, sanitised like the body.
+    thank_you_markdown: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    thank_you_html: Mapped[str] = mapped_column(Text, nullable=False, default="")
     target_name: Mapped[str] = mapped_column(String(300), nullable=False)
     target_role: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     target_institution: Mapped[str] = mapped_column(String(300), nullable=False, default="")

@@ -12,7 +12,7 @@ from sqlalchemy import column, select, table, text
 from sqlalchemy.orm import joinedload
 
 from app.campaigns.counts import confirmed_counts
-from app.campaigns.models import OPEN, PUBLIC_STATUSES, Campaign, accepts_signatures
+from app.campaigns.models import OPEN, Campaign, accepts_signatures
 from app.core.cache import page_cache
 from app.core.database import begin_read_only, utcnow
 from app.extensions import db
@@ -79,7 +79,7 @@ def get_campaign(slug: str, include_drafts: bool = False) -> Campaign | None:
         .unique()
         .scalar_one_or_none()
     )
-    if campaign is None or (campaign.status not in PUBLIC_STATUSES and not include_drafts):
+    if campaign is None or (not campaign.is_public and not include_drafts):
         return None
     return campaign
 
@@ -192,7 +192,11 @@ def list_open_campaigns(language: str, seen_counts: dict | None = None) -> list[
 def _open_campaigns(language: str) -> list[CampaignSummary]:
     begin_read_only(db.session)
     campaigns = (
-        db.session.execute(select(Campaign).where(Campaign.status == OPEN).order_by(Campaign.id))
+        db.session.execute(
+            select(Campaign)
+            .where(Campaign.status == OPEN, Campaign.unpublished_reason.is_(None))
+            .order_by(Campaign.id)
+        )
         .scalars()
         .all()
     )

@@ -1,6 +1,6 @@
 """An append-only record of security-relevant events (odd confirmations, bulk changes, exports)."""
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
@@ -18,12 +18,31 @@ class AuditEvent(db.Model):
     subject_type: Mapped[str] = mapped_column(String(32), nullable=False)
     subject_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    # Who did it and in which organisation's log it appears; plain ids, so the record
+    # outlives the account or organisation it names.
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_audit_events_organisation", "organisation_id", "id"),)
 
 
-def record_event(action: str, subject_type: str, subject_id: int | None, **detail) -> AuditEvent:
+def record_event(
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    *,
+    actor_id: int | None = None,
+    organisation_id: int | None = None,
+    **detail,
+) -> AuditEvent:
     """Add an audit row to the current transaction (the caller commits)."""
     event = AuditEvent(
-        action=action, subject_type=subject_type, subject_id=subject_id, detail=detail
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        actor_id=actor_id,
+        organisation_id=organisation_id,
+        detail=detail,
     )
     db.session.add(event)
     return event

@@ -40,8 +40,8 @@ def another_process(tmp_path):
 
 def move_cookies(source, target):
     """The same browser, answered by another process."""
-    cookie = source.get_cookie("session")
-    target.set_cookie("session", cookie.value)
+    name = source.application.config["SESSION_COOKIE_NAME"]
+    target.set_cookie(name, source.get_cookie(name).value)
 
 
 def test_a_reload_answered_by_a_process_with_an_older_copy_never_shows_a_lower_count(

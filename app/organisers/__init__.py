@@ -1,0 +1,1 @@
+"""Organisers: accounts, organisations and their roles, campaign editing and the dashboard."""

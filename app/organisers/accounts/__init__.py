@@ -1,0 +1,1 @@
+"""Organiser accounts: sign-up, login and logout, password reset, two-step login."""

@@ -1,0 +1,1 @@
+"""The organiser's home and each campaign's figures and signatures."""

@@ -1,0 +1,1 @@
+"""Writing and publishing campaigns in the browser, in every language they need."""

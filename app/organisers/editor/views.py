@@ -1,0 +1,5 @@
+"""Campaign editor pages (skeleton, filled in next)."""
+
+from flask import Blueprint
+
+bp = Blueprint("editor", __name__)

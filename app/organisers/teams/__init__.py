@@ -1,0 +1,1 @@
+"""Organisations: creating one, members and their roles, invitations, the audit log."""
