@@ -11,6 +11,7 @@ from app.campaigns.models import Campaign
 from app.campaigns.services import load_campaigns
 from app.core.outbox import run_worker, send_due_emails
 from app.extensions import db
+from app.organisers.cli import organisers_cli
 from app.signatures.services import recount_campaign
 
 campaigns_cli = click.Group("campaigns", help="Load and inspect campaigns.")
@@ -87,3 +88,4 @@ def register_cli(app: Flask) -> None:
     """Attach the command groups to `flask`."""
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(organisers_cli)

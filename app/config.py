@@ -90,6 +90,20 @@ def build_config(instance_path: str) -> dict:
         # needs the Secure flag, so plain-HTTP development uses a plain name.
         "SESSION_COOKIE_NAME": "__Host-rally" if secure_cookies else "rally",
         "ORGANISER_SESSION_IDLE": timedelta(seconds=_int("ORGANISER_SESSION_IDLE", 12 * 3600)),
+        # Organiser accounts. Argon2id costs: about 70 ms per hash on a 2-core machine; raise
+        # them on faster hardware (memory in KiB).
+        "ARGON2_TIME_COST": _int("ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_COST": _int("ARGON2_MEMORY_COST", 32 * 1024),
+        "ARGON2_PARALLELISM": _int("ARGON2_PARALLELISM", 1),
+        "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 12),
+        "ORGANISER_CONFIRM_MAX_AGE": timedelta(
+            seconds=_int("ORGANISER_CONFIRM_MAX_AGE", 48 * 3600)
+        ),
+        "PASSWORD_RESET_MAX_AGE": timedelta(seconds=_int("PASSWORD_RESET_MAX_AGE", 3600)),
+        # The link `flask organisers create` prints for a new account's first password.
+        "SET_PASSWORD_MAX_AGE": timedelta(seconds=_int("SET_PASSWORD_MAX_AGE", 24 * 3600)),
+        # Between a right password and the second step of a two-step login.
+        "TWO_STEP_MAX_AGE": timedelta(seconds=_int("TWO_STEP_MAX_AGE", 5 * 60)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
@@ -103,6 +117,12 @@ def build_config(instance_path: str) -> dict:
         or "memory://",
         "RATELIMIT_SIGN": env.get("RATELIMIT_SIGN", "20 per minute; 200 per day"),
         "RATELIMIT_SIGN_ATTEMPTS": env.get("RATELIMIT_SIGN_ATTEMPTS", "60 per minute; 600 per day"),
+        # Failed logins (and second steps) per IP and per account; windows pass, so the
+        # owner is never locked out for good, and password reset is limited per IP only.
+        "RATELIMIT_LOGIN_IP": env.get("RATELIMIT_LOGIN_IP", "10 per minute; 100 per hour"),
+        "RATELIMIT_LOGIN_ACCOUNT": env.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute; 30 per hour"),
+        "RATELIMIT_RESET": env.get("RATELIMIT_RESET", "10 per minute; 100 per hour"),
+        "RATELIMIT_SIGNUP": env.get("RATELIMIT_SIGNUP", "10 per minute; 100 per hour"),
         # If Redis is unreachable, keep serving under per-process limits instead of a 500.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
