@@ -243,3 +243,32 @@ def log_in_as(client, organiser) -> str:
         session["_user_id"] = row.id
         session["_fresh"] = True
     return row.id
+
+
+ORGANISER_PASSWORD = "correct horse battery staple"
+
+
+def make_organiser_with_password(password=ORGANISER_PASSWORD, **kwargs) -> Organiser:
+    """An organiser (see make_organiser) who can log in through the form with `password`."""
+    from app.organisers.accounts.passwords import hash_password
+
+    return make_organiser(password_hash=hash_password(password), **kwargs)
+
+
+def make_organiser_with_two_factor(password=ORGANISER_PASSWORD, **kwargs) -> Organiser:
+    """An organiser with two-step login on; `totp_secret` gives codes via pyotp.TOTP."""
+    import pyotp
+
+    organiser = make_organiser_with_password(password, **kwargs)
+    organiser.totp_secret = pyotp.random_base32()
+    organiser.totp_enabled_at = utcnow()
+    db.session.commit()
+    return organiser
+
+
+def log_in_with_form(client, email, password=ORGANISER_PASSWORD, next_path=None):
+    """Log in through the login form like a browser; returns the POST's response."""
+    path = "/login" + (f"?next={next_path}" if next_path else "")
+    data = form_as_shown(client.get(path).get_data(as_text=True))
+    data.update(email=email, password=password)
+    return client.post("/login", data=data)

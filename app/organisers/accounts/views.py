@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -216,7 +217,7 @@ def login():
             "next": local_path(form.next.data) or "",
         }
         return redirect(url_for(".two_step"), code=303)
-    start_session(organiser, request.user_agent.string or "")
+    log_in(organiser)
     return redirect(after_login_path(form.next.data), code=303)
 
 
@@ -259,15 +260,30 @@ def two_step():
         form.code.errors = [_("This code is not right, or it has been used already.")]
         form.code.data = ""
         return render_template("accounts/two_step.html", form=form), 400
-    # start_session clears the session (the pending login with it) and makes a new id.
-    start_session(organiser, request.user_agent.string or "")
+    # The session is cleared (the pending login with it) and gets a new id.
+    log_in(organiser)
     return redirect(after_login_path(pending.get("next")), code=303)
+
+
+def log_in(organiser: Organiser) -> None:
+    """Start a new login session (a new id; the old session's contents are dropped)."""
+    start_session(organiser, request.user_agent.string or "")
+    forget_csrf_token()
+
+
+def forget_csrf_token() -> None:
+    """Drop the CSRF token Flask-WTF cached for this request: it was the cleared session's.
+
+    The cache lives in `g`, which a test client's requests (or a CLI) may share.
+    """
+    g.pop("csrf_token", None)
 
 
 @bp.post("/logout")
 def logout():
     """End this session."""
     end_session()
+    forget_csrf_token()
     return redirect(url_for("campaigns.index"), code=303)
 
 
@@ -307,6 +323,7 @@ def reset_password(token):
         # Every session ended, this browser's included: log in afresh with the new password.
         if current_user.is_authenticated:
             end_session()
+            forget_csrf_token()
         return render_template("accounts/reset_done.html"), 200, _no_referrer()
     status = 400 if request.method == "POST" else 200
     html = render_template(
