@@ -49,6 +49,8 @@ def init_app(app: Flask) -> None:
         # Flask-Login caches the user in `g`, which belongs to the app context; tests (and
         # CLI code) that keep one app context across requests must not inherit a login.
         g.pop("_login_user", None)
+        # Nor the CSRF token Flask-WTF cached there for another (or a cleared) session.
+        g.pop("csrf_token", None)
 
 
 @login_manager.user_loader

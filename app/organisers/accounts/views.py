@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -268,22 +267,12 @@ def two_step():
 def log_in(organiser: Organiser) -> None:
     """Start a new login session (a new id; the old session's contents are dropped)."""
     start_session(organiser, request.user_agent.string or "")
-    forget_csrf_token()
-
-
-def forget_csrf_token() -> None:
-    """Drop the CSRF token Flask-WTF cached for this request: it was the cleared session's.
-
-    The cache lives in `g`, which a test client's requests (or a CLI) may share.
-    """
-    g.pop("csrf_token", None)
 
 
 @bp.post("/logout")
 def logout():
     """End this session."""
     end_session()
-    forget_csrf_token()
     return redirect(url_for("campaigns.index"), code=303)
 
 
@@ -323,7 +312,6 @@ def reset_password(token):
         # Every session ended, this browser's included: log in afresh with the new password.
         if current_user.is_authenticated:
             end_session()
-            forget_csrf_token()
         return render_template("accounts/reset_done.html"), 200, _no_referrer()
     status = 400 if request.method == "POST" else 200
     html = render_template(

@@ -28,7 +28,9 @@ def emailed_link(smtp, address: str, path_prefix: str) -> str:
     deliver()
     messages = smtp.messages_to(address)
     assert messages, f"no email to {address}"
-    match = re.search(r"(https?://[^/\s]+)(" + re.escape(path_prefix) + r"\S*)", body_of(messages[-1]))
+    match = re.search(
+        r"(https?://[^/\s]+)(" + re.escape(path_prefix) + r"\S*)", body_of(messages[-1])
+    )
     assert match, body_of(messages[-1])
     return match.group(0)
 

@@ -146,7 +146,9 @@ def test_logout_and_password_change_refuse_a_post_without_csrf_token(client):
     )
     assert response.status_code == 400
     db.session.expire_all()
-    assert verify_password(db.session.get(Organiser, organiser.id).password_hash, ORGANISER_PASSWORD)
+    assert verify_password(
+        db.session.get(Organiser, organiser.id).password_hash, ORGANISER_PASSWORD
+    )
     assert client.get("/account").status_code == 200
 
 
