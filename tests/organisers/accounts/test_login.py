@@ -194,7 +194,15 @@ def test_production_cookie_is_host_prefixed_secure_httponly_lax(tmp_path, monkey
     """Case 30 (part): the session cookie of a production deployment."""
     monkeypatch.setenv("RALLY_ENV", "production")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
-    app = create_app(app_config(tmp_path, ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024))
+    app = create_app(
+        app_config(
+            tmp_path,
+            # Its own SQLite file: this app is made outside the fixtures that clean up.
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/production.sqlite3",
+            ARGON2_TIME_COST=1,
+            ARGON2_MEMORY_COST=1024,
+        )
+    )
     with app.app_context():
         db.create_all()
         make_organiser_with_password(email="ada@example.org")
@@ -220,4 +228,4 @@ def test_production_cookie_is_host_prefixed_secure_httponly_lax(tmp_path, monkey
         assert flags["samesite"] == "SameSite=Lax" and flags["path"] == "Path=/"
         assert "domain" not in flags
         db.session.remove()
-        db.drop_all()
+        db.engine.dispose()
