@@ -102,3 +102,36 @@ def test_reset_and_sign_up_are_limited_per_ip(client):
             for _ in range(3)
         ]
         assert codes == [200, 200, 429], path
+
+
+@pytest.mark.parametrize(
+    "config_overrides", [{**LIMITED, "RATELIMIT_LOGIN_ACCOUNT": "3 per minute"}]
+)
+def test_guessing_second_step_codes_is_throttled_per_account(client):
+    import pyotp
+
+    from tests.factories import make_organiser_with_two_factor
+
+    organiser = make_organiser_with_two_factor(email="ada@example.org")
+    log_in_with_form(client, "ada@example.org")
+
+    def second_step(code):
+        token = csrf_token(client, "/login/two-step")
+        return client.post("/login/two-step", data={"csrf_token": token, "code": code})
+
+    assert [second_step("000000").status_code for _ in range(3)] == [400] * 3
+    assert second_step(pyotp.TOTP(organiser.totp_secret).now()).status_code == 429
+
+
+@pytest.mark.parametrize("config_overrides", [{**LIMITED, "RATELIMIT_SIGNUP": "1 per minute"}])
+def test_a_refused_sign_up_keeps_the_address_but_not_the_password(client):
+    data = {
+        "email": "new@example.org",
+        "new_password": "a long and unusual passphrase",
+        "confirm_password": "a long and unusual passphrase",
+    }
+    client.post("/signup", data={"csrf_token": csrf_token(client, "/signup"), **data})
+    response = client.post("/signup", data={"csrf_token": csrf_token(client, "/signup"), **data})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429 and "Too many attempts" in html
+    assert 'value="new@example.org"' in html and "unusual passphrase" not in html
