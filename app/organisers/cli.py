@@ -1,6 +1,7 @@
 """`flask organisers create|list`: accounts made on the command line, with a set-password link."""
 
 import click
+from email_validator import EmailNotValidError
 from sqlalchemy import select
 
 from app.core.urls import absolute_url
@@ -21,6 +22,9 @@ def create_command(email, admin):
     """
     try:
         organiser = services.create_organiser(email, admin=admin)
+    except EmailNotValidError as error:
+        click.echo(f"Not a valid email address: {error}", err=True)
+        raise SystemExit(2) from None
     except services.AccountExists:
         click.echo(f"An account for {services.normalise_email(email)} exists already.", err=True)
         raise SystemExit(1) from None

@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -37,8 +38,16 @@ SET_PASSWORD = "rally.organiser.set_password"
 
 
 def normalise_email(email: str) -> str:
-    """The login name: the address trimmed and lowercased."""
-    return (email or "").strip().lower()
+    """The login name: the address as email-validator normalises it, lowercased.
+
+    Text that is no address is only trimmed and lowercased (it matches no account).
+    """
+    email = (email or "").strip()
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        pass
+    return email.lower()
 
 
 def find_organiser(email: str) -> Organiser | None:
@@ -422,6 +431,7 @@ class AccountExists(Exception):
 
 def create_organiser(email: str, admin: bool = False, now: datetime | None = None) -> Organiser:
     """A confirmed account without a password (the command line prints a link to set one)."""
+    validate_email(email, check_deliverability=False)  # EmailNotValidError says why not
     email = normalise_email(email)
     if find_organiser(email) is not None:
         raise AccountExists(email)

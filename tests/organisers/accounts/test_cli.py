@@ -49,3 +49,9 @@ def test_create_refuses_an_existing_address(runner):
 def test_the_set_password_link_expires(runner, client):
     link = runner.invoke(args=["organisers", "create", "late@example.org"]).output.split()[-1]
     assert client.get(path_of(link)).status_code == 410
+
+
+def test_create_refuses_what_is_not_an_address(runner):
+    result = runner.invoke(args=["organisers", "create", "not an address"])
+    assert result.exit_code == 2 and "Not a valid email address" in result.output
+    assert find_organiser("not an address") is None
