@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 MAX_LENGTH = 128
 
@@ -76,9 +77,13 @@ def password_problem(password: str, email: str = ""):
     """Why `password` cannot be used (a translatable message), or None when it is fine."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        return _l("Use at least %(num)d characters.", num=minimum)
+        return lazy_ngettext(
+            "Use at least %(num)d character.", "Use at least %(num)d characters.", minimum
+        )
     if len(password) > MAX_LENGTH:
-        return _l("Use at most %(num)d characters.", num=MAX_LENGTH)
+        return lazy_ngettext(
+            "Use at most %(num)d character.", "Use at most %(num)d characters.", MAX_LENGTH
+        )
     if password.lower() in common_passwords():
         return _l("This password is too common. Choose one that is hard to guess.")
     local_part = email.partition("@")[0].lower()
