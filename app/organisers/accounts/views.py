@@ -86,8 +86,8 @@ def after_login_path(target: str | None) -> str:
 
 
 def failed(response) -> bool:
-    """Only failed attempts use up the login limits: anything but the redirect of success."""
-    return response.status_code != 303
+    """Only failed attempts use up the login limits (a wrong password or code is a 400)."""
+    return response.status_code == 400
 
 
 def login_ip_limit():
@@ -103,6 +103,11 @@ def login_account_limit():
 def submitted_account() -> str:
     """Rate-limit key: the account the login form names."""
     return "account:" + services.normalise_email(request.form.get("email", ""))
+
+
+def logged_in_account() -> str:
+    """Rate-limit key: the logged-in account, for forms that check its password again."""
+    return "account:" + str(getattr(current_user, "id", None))
 
 
 def pending_account() -> str:
@@ -351,6 +356,10 @@ def render_account(form=None, status=200):
 
 @bp.route("/account", methods=["GET", "POST"])
 @organiser_required
+# Someone at an unlocked screen cannot guess the password here faster than at the login.
+@limiter.limit(
+    login_account_limit, methods=["POST"], key_func=logged_in_account, deduct_when=failed
+)
 def account():
     """The organiser's own settings; POST changes the password."""
     if request.method == "GET":
@@ -384,6 +393,9 @@ def end_sessions():
 # The endpoint is accounts.two_factor (the module of that name is imported here too).
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
 @organiser_required
+@limiter.limit(
+    login_account_limit, methods=["POST"], key_func=logged_in_account, deduct_when=failed
+)
 def two_factor_page():
     """Turn two-step login on (secret, QR code, a code to confirm) or off."""
     organiser = current_user

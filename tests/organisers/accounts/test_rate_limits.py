@@ -137,3 +137,22 @@ def test_a_refused_sign_up_keeps_the_address_but_not_the_password(client):
     html = response.get_data(as_text=True)
     assert response.status_code == 429 and "Too many attempts" in html
     assert 'value="new@example.org"' in html and "unusual passphrase" not in html
+
+
+@pytest.mark.parametrize(
+    "config_overrides", [{**LIMITED, "RATELIMIT_LOGIN_ACCOUNT": "3 per minute"}]
+)
+def test_guessing_the_current_password_on_the_account_page_is_throttled(client):
+    from tests.factories import form_as_shown
+
+    make_organiser_with_password(email="ada@example.org")
+    assert log_in_with_form(client, "ada@example.org").status_code == 303
+
+    def change(current):
+        data = form_as_shown(client.get("/account").get_data(as_text=True))
+        new = "a brand new passphrase"
+        data.update(current_password=current, new_password=new, confirm_password=new)
+        return client.post("/account", data=data).status_code
+
+    assert [change("guess!") for _ in range(3)] == [400] * 3
+    assert change(ORGANISER_PASSWORD) == 429
