@@ -89,6 +89,8 @@ def build_config(instance_path: str) -> dict:
         # Browsers send a __Host- cookie only over HTTPS, to this host, for every path; it
         # needs the Secure flag, so plain-HTTP development uses a plain name.
         "SESSION_COOKIE_NAME": "__Host-rally" if secure_cookies else "rally",
+        # How long an emailed invitation to join an organisation stays valid.
+        "INVITATION_MAX_AGE": timedelta(seconds=_int("INVITATION_MAX_AGE", 7 * 24 * 3600)),
         "ORGANISER_SESSION_IDLE": timedelta(seconds=_int("ORGANISER_SESSION_IDLE", 12 * 3600)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -103,6 +105,8 @@ def build_config(instance_path: str) -> dict:
         or "memory://",
         "RATELIMIT_SIGN": env.get("RATELIMIT_SIGN", "20 per minute; 200 per day"),
         "RATELIMIT_SIGN_ATTEMPTS": env.get("RATELIMIT_SIGN_ATTEMPTS", "60 per minute; 600 per day"),
+        # Invitations an organiser may send (counted per organiser, successful sends only).
+        "RATELIMIT_INVITE": env.get("RATELIMIT_INVITE", "20 per hour"),
         # If Redis is unreachable, keep serving under per-process limits instead of a 500.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
