@@ -5,7 +5,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
-from wtforms.validators import InputRequired, StopValidation, ValidationError
+from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from app.core.display_text import contains_web_address, has_visible_letter
 from app.organisers.models import Role
@@ -77,7 +77,7 @@ def name_field() -> StringField:
         _l("Name of the organisation"),
         filters=[shown_text, strip],
         validators=[
-            InputRequired(_l("Enter the organisation's name.")),
+            DataRequired(_l("Enter the organisation's name.")),
             at_most(NAME_MAX),
             readable_text,
             an_organisation_name,
@@ -149,7 +149,7 @@ class InviteForm(TypedForm):
         _l("Email address"),
         filters=[strip],
         validators=[
-            InputRequired(_l("Enter the email address to invite.")),
+            DataRequired(_l("Enter the email address to invite.")),
             at_most(EMAIL_MAX),
             readable_text,
             email_address,

@@ -275,9 +275,9 @@ def check_invitation(
     token: str, organiser: Organiser | None = None, now: datetime | None = None
 ) -> InvitationOutcome:
     """What the invitation page shows for `token` (and for `organiser`, if logged in)."""
-    outcome, nonce = _invitation_for_token(token, now or utcnow())
-    if outcome.result == InvitationResult.READY and organiser is not None:
-        outcome = _for_organiser(outcome, organiser)
+    outcome, _nonce, found = _invitation_for_token(token, now or utcnow())
+    if organiser is not None:
+        outcome = _for_organiser(outcome, found, organiser)
     db.session.rollback()
     return outcome
 
@@ -293,11 +293,8 @@ def accept_invitation(
     clicks) cannot both accept it.
     """
     now = now or utcnow()
-    outcome, nonce = _invitation_for_token(token, now)
-    if outcome.result != InvitationResult.READY:
-        db.session.rollback()
-        return outcome
-    outcome = _for_organiser(outcome, organiser)
+    outcome, nonce, found = _invitation_for_token(token, now)
+    outcome = _for_organiser(outcome, found, organiser)
     invitation, organisation = outcome.invitation, outcome.organisation
     if outcome.result == InvitationResult.OTHER_ADDRESS:
         record_event(
@@ -310,6 +307,14 @@ def accept_invitation(
             accepting_email=organiser.email,
         )
         db.session.commit()
+        return outcome
+    # A member following a link still in force uses it up, so it stops being pending.
+    usable = nonce is not None and outcome.result in (
+        InvitationResult.READY,
+        InvitationResult.ALREADY_MEMBER,
+    )
+    if not usable:
+        db.session.rollback()
         return outcome
     used = db.session.execute(
         update(Invitation)
@@ -347,23 +352,41 @@ def accept_invitation(
     return outcome
 
 
-def _for_organiser(outcome: InvitationOutcome, organiser: Organiser) -> InvitationOutcome:
-    invitation, organisation = outcome.invitation, outcome.organisation
+def _for_organiser(
+    outcome: InvitationOutcome, found: tuple | None, organiser: Organiser
+) -> InvitationOutcome:
+    """The outcome for this logged-in organiser.
+
+    Members are shown their organisation, also from a used or expired (but genuine) link:
+    whoever clicks it again after joining should land there, not on an error. Others may
+    accept only an invitation sent to their own address.
+    """
+    if found is None:
+        return outcome
+    invitation, organisation = found
     if _membership(organisation.id, organiser.id) is not None:
         return InvitationOutcome(InvitationResult.ALREADY_MEMBER, invitation, organisation)
+    if outcome.result != InvitationResult.READY:
+        return outcome
     if organiser.email.strip().lower() != invitation.email.strip().lower():
         return InvitationOutcome(InvitationResult.OTHER_ADDRESS, invitation, organisation)
     return outcome
 
 
-def _invitation_for_token(token: str, now: datetime) -> tuple[InvitationOutcome, str | None]:
+def _invitation_for_token(token: str, now: datetime):
+    """(outcome, nonce if the link is in force, (invitation, organisation) the token names).
+
+    The invitation is returned for genuine tokens even when used or expired, so members can
+    be recognised; the outcome carries it only when the link is in force.
+    """
     max_age = current_app.config["INVITATION_MAX_AGE"]
+    expired = False
     try:
         payload = read_token(INVITATION_TOKEN, token, max_age)
-    except TokenExpired:
-        return InvitationOutcome(InvitationResult.EXPIRED), None
+    except TokenExpired as error:
+        payload, expired = error.payload, True
     except TokenInvalid:
-        return InvitationOutcome(InvitationResult.INVALID), None
+        return InvitationOutcome(InvitationResult.INVALID), None, None
     invitation_id, nonce = payload.get("i"), payload.get("n")
     if (
         not isinstance(invitation_id, int)
@@ -372,19 +395,17 @@ def _invitation_for_token(token: str, now: datetime) -> tuple[InvitationOutcome,
         or not isinstance(nonce, str)
         or not nonce.isascii()
     ):
-        return InvitationOutcome(InvitationResult.INVALID), None
+        return InvitationOutcome(InvitationResult.INVALID), None, None
     invitation = db.session.get(Invitation, invitation_id)
-    if (
-        invitation is None
-        or invitation.token_nonce is None
-        or not hmac.compare_digest(invitation.token_nonce, nonce)
-    ):
-        return InvitationOutcome(InvitationResult.INVALID), None
-    # The row's own age too: the token's clock and the database's agree on what expired.
-    if invitation.created_at + max_age <= now:
-        return InvitationOutcome(InvitationResult.EXPIRED), None
-    organisation = db.session.get(Organisation, invitation.organisation_id)
-    return InvitationOutcome(InvitationResult.READY, invitation, organisation), nonce
+    if invitation is None:
+        return InvitationOutcome(InvitationResult.INVALID), None, None
+    found = invitation, db.session.get(Organisation, invitation.organisation_id)
+    if invitation.token_nonce is None or not hmac.compare_digest(invitation.token_nonce, nonce):
+        return InvitationOutcome(InvitationResult.INVALID), None, found
+    # The row's own age too, so the database's clock also decides what expired.
+    if expired or invitation.created_at + max_age <= now:
+        return InvitationOutcome(InvitationResult.EXPIRED), None, found
+    return InvitationOutcome(InvitationResult.READY, *found), nonce, found
 
 
 def change_member_role(
