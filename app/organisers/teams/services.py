@@ -308,10 +308,14 @@ def accept_invitation(
         )
         db.session.commit()
         return outcome
-    # A member following a link still in force uses it up, so it stops being pending.
-    usable = nonce is not None and outcome.result in (
-        InvitationResult.READY,
-        InvitationResult.ALREADY_MEMBER,
+    # The invited person, a member already (added some other way), uses the link up so it
+    # stops being pending; another member's click leaves it for the person it was sent to.
+    usable = nonce is not None and (
+        outcome.result == InvitationResult.READY
+        or (
+            outcome.result == InvitationResult.ALREADY_MEMBER
+            and _same_address(organiser.email, invitation.email)
+        )
     )
     if not usable:
         db.session.rollback()
@@ -368,9 +372,13 @@ def _for_organiser(
         return InvitationOutcome(InvitationResult.ALREADY_MEMBER, invitation, organisation)
     if outcome.result != InvitationResult.READY:
         return outcome
-    if organiser.email.strip().lower() != invitation.email.strip().lower():
+    if not _same_address(organiser.email, invitation.email):
         return InvitationOutcome(InvitationResult.OTHER_ADDRESS, invitation, organisation)
     return outcome
+
+
+def _same_address(one: str, other: str) -> bool:
+    return one.strip().lower() == other.strip().lower()
 
 
 def _invitation_for_token(token: str, now: datetime):

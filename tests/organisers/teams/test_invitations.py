@@ -19,6 +19,7 @@ from tests.factories import (
     form_as_shown,
     log_in_as,
     make_campaign,
+    make_invitation_link,
     make_member,
     make_organisation,
     make_organiser,
@@ -373,3 +374,38 @@ def test_anonymous_accept_goes_to_log_in(app, team):
     response = post_with_csrf(client, f"/invitations/{token}", "/c/any")
     assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
     assert db.session.execute(select(Invitation.accepted_at)).scalar_one() is None
+
+
+def test_a_member_opening_a_live_invitation_is_led_to_the_organisation(client, team):
+    organisation, owner = team
+    path = make_invitation_link(organisation, owner, email="pending@example.org")
+    # Added some other way while the invitation waited.
+    member = make_member(organisation, role=Role.VIEWER, email="pending@example.org")
+    colleague = make_member(organisation, role=Role.VIEWER)
+    log_in_as(client, colleague)
+    # A colleague pressing Accept on a forwarded link is led in, and the link stays live.
+    response = post_with_csrf(client, path, "/organisations/new")
+    assert response.status_code == 303 and response.headers["Location"] == "/organisations/team"
+    assert len(services.pending_invitations(organisation)) == 1
+    log_in_as(client, member)
+    # Opening it changes nothing (mail scanners open links too)...
+    response = client.get(path)
+    assert response.status_code == 303 and response.headers["Location"] == "/organisations/team"
+    assert len(services.pending_invitations(organisation)) == 1
+    # ...the invited person pressing Accept uses it up, without changing their role.
+    response = post_with_csrf(client, path, "/organisations/new")
+    assert response.status_code == 303
+    assert services.pending_invitations(organisation) == []
+    assert membership_of(organisation, member).role == Role.VIEWER
+
+
+def test_the_email_is_in_the_language_of_an_invited_organiser(app, client, smtp, team):
+    organisation, owner = team
+    invitee = make_organiser(email="arabic@example.org")
+    invitee.language = "ar"
+    db.session.commit()
+    log_in_as(client, owner)
+    invite(client, "arabic@example.org")
+    link = emailed_link(smtp, "arabic@example.org")
+    assert link.endswith("?lang=ar")
+    assert 'dir="rtl"' in smtp.messages[-1].get_body(preferencelist=("html",)).get_content()
