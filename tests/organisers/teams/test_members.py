@@ -14,6 +14,7 @@ from tests.factories import (
     make_organiser,
     post_with_csrf,
 )
+from tests.parallel import run_in_parallel
 
 MEMBERS = "/organisations/team/members"
 
@@ -201,3 +202,36 @@ def test_the_audit_log_service_pages_on_ids(app, team):
     assert [line.event.id for line in page.lines] == ids[:2]
     page = services.organisation_audit_page(organisation, page.next_before_id, 2)
     assert [line.event.id for line in page.lines] == ids[2:] and page.next_before_id is None
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, team):
+    """The membership changes of one organisation take turns (row lock / SQLite's writer)."""
+    organisation, owner = team
+    second = make_member(organisation, role=Role.OWNER)
+    pairs = [(owner.id, membership(organisation, second).id)]
+    pairs.append((second.id, membership(organisation, owner).id))
+    organisation_id = organisation.id
+
+    def demote(actor_id, membership_id):
+        def work():
+            with app.app_context():
+                try:
+                    services.change_member_role(
+                        db.session.get(type(organisation), organisation_id),
+                        db.session.get(Organiser, actor_id),
+                        membership_id,
+                        Role.EDITOR,
+                    )
+                finally:
+                    db.session.remove()
+
+        return work
+
+    works = [demote(*pair) for pair in pairs]
+    errors = run_in_parallel(2, lambda: works.pop()())
+    assert len(errors) == 1 and isinstance(errors[0], services.LastOwner)
+    db.session.expire_all()
+    roles = db.session.execute(
+        select(Membership.role).where(Membership.organisation_id == organisation_id)
+    ).scalars()
+    assert sorted(roles) == ["editor", "owner"]
