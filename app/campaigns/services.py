@@ -107,12 +107,14 @@ def apply_campaign_spec(
     Without `campaign` the campaign is found by slug; with it, its slug may change too.
     `edited_in_browser` marks the row as ahead of its folder (a file load clears it).
     """
+    # Resolved before a new row joins the session: the query would flush it half-filled.
+    organisation_id = organisation_id_for(spec.organisation)
     if campaign is None:
         campaign = find_campaign(spec.slug)
-    created = campaign is None
-    if created:
+    created = campaign is None or campaign.id is None
+    if campaign is None:
         campaign = Campaign(slug=spec.slug)
-        db.session.add(campaign)
+    db.session.add(campaign)
     changed = _assign(
         campaign,
         slug=spec.slug,
@@ -122,7 +124,7 @@ def apply_campaign_spec(
         default_language=spec.default_language,
         required_fields=spec.required_fields,
         target_email=spec.target_email,
-        organisation_id=organisation_id_for(spec.organisation),
+        organisation_id=organisation_id,
     )
     campaign.edited_in_browser = edited_in_browser
     existing = {t.language: t for t in campaign.translations}
@@ -250,7 +252,6 @@ def _changed(
 def create_campaign(spec: CampaignSpec, actor_id: int | None) -> Campaign:
     """A new campaign from the browser (a draft unless the spec says otherwise)."""
     campaign = Campaign(slug=spec.slug)
-    db.session.add(campaign)
     _changed(campaign, spec, actor_id, "campaign.created", slug=spec.slug)
     return campaign
 
