@@ -32,6 +32,7 @@ from app.campaigns.services import (
 )
 from app.core.database import utcnow
 from app.core.i18n import language_name
+from app.core.urls import absolute_url
 from app.core.text import render_markdown
 from app.organisers.access import admin_required, campaign_role, organisation_role
 from app.organisers.editor.forms import (
@@ -151,6 +152,7 @@ def render_edit_page(campaign, role, settings=None, add_form=None, status=200):
         add_form=add_form,
         language_label=_language_label,
         public_url=url_for("signatures.sign_page", slug=campaign.slug),
+        public_address=absolute_url("signatures.sign_page", slug=campaign.slug),
     ), status
 
 

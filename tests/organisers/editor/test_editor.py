@@ -213,6 +213,7 @@ def test_the_slug_is_locked_once_published_and_the_goal_can_be_raised(client, te
     editor_client(client, team)
     path, form = settings_of(client, campaign)
     assert "slug" not in form
+    assert "http://rally.test/c/live" in client.get(path).get_data(as_text=True)
     response = client.post(path, data={**form, "slug": "moved", "goal": "5000"})
     assert response.status_code == 303
     campaign = campaign_named("live")
@@ -337,8 +338,15 @@ def test_publish_refuses_a_deadline_in_the_past(client, team):
 def test_publish_close_and_reopen(client, team):
     campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
     editor_client(client, team)
+    text_path = f"/dashboard/campaigns/{campaign.id}/text/en"
+    form = form_as_shown(client.get(text_path).get_data(as_text=True))
+    form.update(body_markdown="Sign **now**.\n\n<script>alert(1)</script>", action="save")
+    assert client.post(text_path, data=form).status_code == 303
     lifecycle(client, campaign, "publish")
     assert campaign_named("c").status == OPEN
+    public = client.get("/c/c").get_data(as_text=True)
+    assert "Sign <strong>now</strong>." in public
+    assert "<script" not in public and "alert(1)" not in public
     assert "/c/c" in client.get("/").get_data(as_text=True)
     assert 'id="sign-heading"' in client.get("/c/c").get_data(as_text=True)
 
