@@ -32,8 +32,8 @@ from app.campaigns.services import (
 )
 from app.core.database import utcnow
 from app.core.i18n import language_name
-from app.core.urls import absolute_url
 from app.core.text import render_markdown
+from app.core.urls import absolute_url
 from app.organisers.access import admin_required, campaign_role, organisation_role
 from app.organisers.editor.forms import (
     AddLanguageForm,
