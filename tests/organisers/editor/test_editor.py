@@ -340,7 +340,11 @@ def test_publish_close_and_reopen(client, team):
     editor_client(client, team)
     text_path = f"/dashboard/campaigns/{campaign.id}/text/en"
     form = form_as_shown(client.get(text_path).get_data(as_text=True))
-    form.update(body_markdown="Sign **now**.\n\n<script>alert(1)</script>", action="save")
+    form.update(
+        summary="Summary.",
+        body_markdown="Sign **now**.\n\n<script>alert(1)</script>",
+        action="save",
+    )
     assert client.post(text_path, data=form).status_code == 303
     lifecycle(client, campaign, "publish")
     assert campaign_named("c").status == OPEN
