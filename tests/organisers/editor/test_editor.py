@@ -32,8 +32,8 @@ NEW_DRAFT = {
 }
 
 
-def post(client, path, data=None, form_page="/dashboard"):
-    """POST like a browser: with the session's CSRF token."""
+def post(client, path, data=None, *, form_page):
+    """POST like a browser: with the session's CSRF token, read from the form's page."""
     token = csrf_token(client, form_page)
     return client.post(path, data={"csrf_token": token, **(data or {})})
 
@@ -115,7 +115,7 @@ def test_site_admins_create_campaigns_of_their_own(client):
         client,
         "/dashboard/campaigns/new",
         {**NEW_DRAFT, "slug": "admins-campaign"},
-        "/dashboard/campaigns/new",
+        form_page="/dashboard/campaigns/new",
     )
     assert response.status_code == 303
     assert campaign_named("admins-campaign").organisation_id is None
@@ -245,7 +245,7 @@ def test_adding_arabic_and_previewing_it(client, team):
     editor_client(client, team)
     edit = f"/dashboard/campaigns/{campaign.id}/edit"
     languages = f"/dashboard/campaigns/{campaign.id}/languages"
-    response = post(client, languages, {"language": "ar"}, edit)
+    response = post(client, languages, {"language": "ar"}, form_page=edit)
     text_path = f"/dashboard/campaigns/{campaign.id}/text/ar"
     assert response.status_code == 303 and response.headers["Location"].endswith(text_path)
     assert actions(campaign.id)[-1] == "campaign.language_added"
@@ -288,7 +288,7 @@ def test_an_unknown_language_is_refused_and_the_default_cannot_be_removed(client
     editor_client(client, team)
     edit = f"/dashboard/campaigns/{campaign.id}/edit"
     languages = f"/dashboard/campaigns/{campaign.id}/languages"
-    response = post(client, languages, {"language": "zz"}, edit)
+    response = post(client, languages, {"language": "zz"}, form_page=edit)
     assert response.status_code == 400 and "Choose a language from the list." in response.get_data(
         as_text=True
     )
@@ -376,8 +376,11 @@ def test_an_admin_unpublishes_with_a_reason_the_team_sees(client, team):
     assert client.get(path).status_code == 404  # not a site admin
 
     log_in_as(client, make_organiser(admin=True))
-    assert post(client, path, {"reason": ""}, path).status_code == 400
-    assert post(client, path, {"reason": "Hate speech in the text."}, path).status_code == 303
+    assert post(client, path, {"reason": ""}, form_page=path).status_code == 400
+    assert (
+        post(client, path, {"reason": "Hate speech in the text."}, form_page=path).status_code
+        == 303
+    )
     assert client.get("/c/c").status_code == 404
     assert "/c/c" not in client.get("/").get_data(as_text=True)
     assert actions(campaign.id)[-1] == "campaign.unpublished"
