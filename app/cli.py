@@ -1,4 +1,4 @@
-"""Admin and batch commands: `flask campaigns load|list|recount`, `flask outbox send|worker`."""
+"""Admin and batch commands: `flask campaigns ...`, `flask outbox send|worker`."""
 
 from pathlib import Path
 
@@ -7,8 +7,9 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from app.campaigns.counts import confirmed_counts
+from app.campaigns.dump import dump_campaign
 from app.campaigns.models import Campaign
-from app.campaigns.services import load_campaigns
+from app.campaigns.services import close_expired_campaigns, find_campaign, load_campaigns
 from app.core.outbox import run_worker, send_due_emails
 from app.extensions import db
 from app.organisers.cli import organisers_cli
@@ -29,12 +30,15 @@ def default_campaigns_path() -> Path:
     "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
 @click.option("--keep-missing", is_flag=True, help="Do not delete campaigns whose folder is gone.")
-def load_command(path, keep_missing):
+@click.option("--force", is_flag=True, help="Overwrite campaigns edited in the browser too.")
+def load_command(path, keep_missing, force):
     """Upsert campaigns from PATH (default: campaigns/); one bad folder does not stop the rest."""
-    report = load_campaigns(path or default_campaigns_path(), prune=not keep_missing)
+    report = load_campaigns(path or default_campaigns_path(), prune=not keep_missing, force=force)
     for label in ("created", "updated", "unchanged", "deleted"):
         for slug in getattr(report, label):
             click.echo(f"{label:9} {slug}")
+    for slug in report.skipped:
+        click.echo(f"skipped   {slug} (edited in the browser; use --force to overwrite)")
     for slug in report.kept:
         click.echo(f"kept      {slug} (folder gone, but it has signatures)")
     for error in report.errors:
@@ -51,6 +55,24 @@ def list_command():
     click.echo(f"{'slug':40} {'status':8} confirmed")
     for campaign in campaigns:
         click.echo(f"{campaign.slug:40} {campaign.status:8} {counts[campaign.id]}")
+
+
+@campaigns_cli.command("dump")
+@click.argument("slug")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def dump_command(slug, directory):
+    """Write campaign SLUG to DIRECTORY/SLUG/ as a folder `flask campaigns load` reads back."""
+    campaign = find_campaign(slug)
+    if campaign is None:
+        raise click.ClickException(f"no campaign {slug!r}")
+    click.echo(f"wrote     {dump_campaign(campaign, directory)}")
+
+
+@campaigns_cli.command("close-expired")
+def close_expired_command():
+    """Close the open campaigns whose deadline has passed."""
+    for slug in close_expired_campaigns():
+        click.echo(f"closed    {slug}")
 
 
 @campaigns_cli.command("recount")

@@ -89,6 +89,8 @@ def build_config(instance_path: str) -> dict:
         # Browsers send a __Host- cookie only over HTTPS, to this host, for every path; it
         # needs the Secure flag, so plain-HTTP development uses a plain name.
         "SESSION_COOKIE_NAME": "__Host-rally" if secure_cookies else "rally",
+        # How long an emailed invitation to join an organisation stays valid.
+        "INVITATION_MAX_AGE": timedelta(seconds=_int("INVITATION_MAX_AGE", 7 * 24 * 3600)),
         "ORGANISER_SESSION_IDLE": timedelta(seconds=_int("ORGANISER_SESSION_IDLE", 12 * 3600)),
         # Organiser accounts. Argon2id costs: about 70 ms per hash on a 2-core machine; raise
         # them on faster hardware (memory in KiB).
@@ -123,6 +125,8 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_LOGIN_ACCOUNT": env.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute; 30 per hour"),
         "RATELIMIT_RESET": env.get("RATELIMIT_RESET", "10 per minute; 100 per hour"),
         "RATELIMIT_SIGNUP": env.get("RATELIMIT_SIGNUP", "10 per minute; 100 per hour"),
+        # Invitations an organiser may send (counted per organiser, successful sends only).
+        "RATELIMIT_INVITE": env.get("RATELIMIT_INVITE", "20 per hour"),
         # If Redis is unreachable, keep serving under per-process limits instead of a 500.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -245,6 +245,17 @@ def log_in_as(client, organiser) -> str:
     return row.id
 
 
+def make_invitation_link(organisation, inviter, email=None, role=Role.VIEWER) -> str:
+    """Invite `email` to `organisation` (queuing the email); the path of the emailed link."""
+    from app.core.tokens import make_token
+    from app.organisers.teams.services import INVITATION_TOKEN, invite_member
+
+    email = email or f"invited{next(_counter)}@example.org"
+    invitation = invite_member(organisation, inviter, email, role)
+    token = make_token(INVITATION_TOKEN, {"i": invitation.id, "n": invitation.token_nonce})
+    return f"/invitations/{token}"
+
+
 ORGANISER_PASSWORD = "correct horse battery staple"
 
 

@@ -1,4 +1,8 @@
-"""Read and validate one campaign folder: campaign.toml plus one Markdown file per language."""
+"""Read and validate one campaign folder: campaign.toml plus Markdown files per language.
+
+`<language>.md` holds the title, summary and petition text; an optional
+`<language>.thank-you.md` holds the message shown after a signature is confirmed.
+"""
 
 import re
 import tomllib
@@ -6,11 +10,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
+
 from app.campaigns.models import SIGN_FORM_FIELDS, STATUSES, required_sign_fields
 from app.core.i18n import is_known_language
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 TARGET_KEYS = ("name", "role", "institution")
+THANK_YOU_SUFFIX = ".thank-you.md"
+# Limits shared by folders and the browser editor (the columns hold no more).
+TITLE_MAX = 300
+SUMMARY_MAX = 2000
+BODY_MAX = 50000
+THANK_YOU_MAX = 10000
+TARGET_MAX = 300
+EMAIL_MAX = 254
 
 
 class CampaignFileError(Exception):
@@ -33,6 +47,7 @@ class TranslationSpec:
     target_name: str
     target_role: str
     target_institution: str
+    thank_you_markdown: str = ""
 
 
 @dataclass
@@ -46,6 +61,9 @@ class CampaignSpec:
     default_language: str
     required_fields: list[str]
     translations: list[TranslationSpec] = field(default_factory=list)
+    target_email: str = ""
+    # The owning organisation's slug; None: the site admins' campaign.
+    organisation: str | None = None
 
 
 def campaign_folders(path: Path) -> list[Path]:
@@ -87,8 +105,27 @@ def read_campaign_folder(folder: Path) -> CampaignSpec:
     if not isinstance(required, list) or any(f not in SIGN_FORM_FIELDS for f in required):
         raise problem(f"[form] 'required' may only list {', '.join(SIGN_FORM_FIELDS)}")
 
-    translations = [_read_translation(md_path, target) for md_path in sorted(folder.glob("*.md"))]
+    organisation = data.get("organisation")
+    if organisation is not None and (
+        not isinstance(organisation, str) or not SLUG_PATTERN.match(organisation)
+    ):
+        raise problem("'organisation' must be an organisation's slug (lowercase, hyphens)")
+    target_email = _read_target_email(target.get("email", data.get("target_email", "")), problem)
+
+    md_paths = sorted(folder.glob("*.md"))
+    translations = [
+        _read_translation(md_path, target)
+        for md_path in md_paths
+        if not md_path.name.endswith(THANK_YOU_SUFFIX)
+    ]
     languages = [t.language for t in translations]
+    by_language = {t.language: t for t in translations}
+    for md_path in md_paths:
+        if md_path.name.endswith(THANK_YOU_SUFFIX):
+            language = md_path.name.removesuffix(THANK_YOU_SUFFIX)
+            if language not in by_language:
+                raise CampaignFileError(md_path, f"there is no {language}.md for this thank-you")
+            by_language[language].thank_you_markdown = _read_thank_you(md_path)
     default_language = data.get("default_language", "en")
     if default_language not in languages:
         raise problem(
@@ -102,7 +139,35 @@ def read_campaign_folder(folder: Path) -> CampaignSpec:
         default_language=default_language,
         required_fields=required_sign_fields(required),
         translations=translations,
+        target_email=target_email,
+        organisation=organisation,
     )
+
+
+def normalise_lines(text: str) -> str:
+    """Line breaks as newlines and no surrounding blank space: how a file's text reads back."""
+    return "\n".join(text.strip().splitlines()).strip()
+
+
+def _read_target_email(value, problem) -> str:
+    if not isinstance(value, str):
+        raise problem("'target.email' must be a string")
+    if not value:
+        return ""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise problem(f"'target.email' is not an email address: {value!r}") from error
+
+
+def _read_thank_you(md_path: Path) -> str:
+    try:
+        text = normalise_lines(md_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise CampaignFileError(md_path, "not UTF-8 text") from error
+    if len(text) > THANK_YOU_MAX:
+        raise CampaignFileError(md_path, f"the thank-you is longer than {THANK_YOU_MAX} characters")
+    return text
 
 
 def _read_deadline(value, problem) -> datetime | None:
@@ -135,6 +200,13 @@ def _read_translation(md_path: Path, target: dict) -> TranslationSpec:
     if not summary:
         raise CampaignFileError(md_path, "a summary paragraph must follow the title")
     body = paragraphs[1].strip() if len(paragraphs) > 1 else ""
+    for name, value, limit in (
+        ("the title", title, TITLE_MAX),
+        ("the summary", summary, SUMMARY_MAX),
+        ("the petition text", body, BODY_MAX),
+    ):
+        if len(value) > limit:
+            raise CampaignFileError(md_path, f"{name} is longer than {limit} characters")
     localized_target = target.get(language, {})
     if not isinstance(localized_target, dict):
         raise CampaignFileError(
@@ -143,7 +215,13 @@ def _read_translation(md_path: Path, target: dict) -> TranslationSpec:
 
     def target_field(key: str) -> str:
         value = localized_target.get(key, target.get(key, ""))
-        return value if isinstance(value, str) else ""
+        value = value if isinstance(value, str) else ""
+        if len(value) > TARGET_MAX:
+            raise CampaignFileError(
+                md_path.parent / "campaign.toml",
+                f"the target's {key} is longer than {TARGET_MAX} characters",
+            )
+        return value
 
     return TranslationSpec(
         language=language,

@@ -59,6 +59,7 @@ class CampaignPage:
     count: int
     recent_signers: tuple[tuple[str, str], ...]
     updated_at: datetime | None = None
+    thank_you_html: str = ""
 
     @property
     def progress_percent(self) -> int:
@@ -114,11 +115,19 @@ def _languages(slug: str):
 def _build_campaign_page(slug: str, language: str) -> CampaignPage | None:
     begin_read_only(db.session)
     campaign = get_campaign(slug)
-    if campaign is None:
-        db.session.rollback()
-        return None
+    page = build_campaign_page(campaign, language) if campaign is not None else None
+    db.session.rollback()  # end the read transaction now, not at the end of the request
+    return page
+
+
+def build_campaign_page(campaign: Campaign, language: str) -> CampaignPage:
+    """The page data of `campaign` in `language` (else its default), public or not.
+
+    The public path reaches it only for public campaigns; the organisers' preview shows
+    drafts with it too.
+    """
     text = campaign.translation(language)
-    page = CampaignPage(
+    return CampaignPage(
         id=campaign.id,
         slug=campaign.slug,
         status=campaign.status,
@@ -137,9 +146,8 @@ def _build_campaign_page(slug: str, language: str) -> CampaignPage | None:
         count=confirmed_counts([campaign.id])[campaign.id],
         recent_signers=tuple(recent_public_signers(campaign.id, RECENT_SIGNERS)),
         updated_at=campaign.updated_at,
+        thank_you_html=text.thank_you_html,
     )
-    db.session.rollback()  # end the read transaction now, not at the end of the request
-    return page
 
 
 def recent_public_signers(campaign_id: int, limit: int) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from app.campaigns.pages import CampaignPage
+from app.campaigns.pages import CampaignPage, get_campaign_page
 from app.campaigns.views import load_campaign_page
 from app.core.cache import page_cache
 from app.core.form_failures import shows_form_again
@@ -220,6 +220,13 @@ OUTCOME_PAGES = {
 def render_outcome(outcome: services.ConfirmationOutcome, token: str, form=None, status=None):
     """One page per outcome; only the confirm form, behind a valid link, shows details."""
     template, default_status = OUTCOME_PAGES[outcome.result]
+    thank_you = None
+    if outcome.result == ConfirmationResult.CONFIRMED_NOW and outcome.slug:
+        # The campaign's own thank-you, in the language its title was shown in.
+        chosen = language()
+        thank_you = get_campaign_page(
+            outcome.slug, lambda available, default: chosen if chosen in available else default
+        )
     html = render_template(
         template,
         token=token,
@@ -227,6 +234,8 @@ def render_outcome(outcome: services.ConfirmationOutcome, token: str, form=None,
         campaign_slug=outcome.slug,
         campaign_title=outcome.title,
         required_fields=outcome.required_fields,
+        thank_you_html=thank_you.thank_you_html if thank_you else "",
+        thank_you_language=thank_you.language if thank_you else None,
     )
     return _no_store(html, status or default_status)
 

@@ -1,1 +1,1 @@
-"""Tests of the organisers' pages."""
+"""Tests of the organisers package."""

@@ -1,5 +1,436 @@
-"""Organisation pages (skeleton, filled in next)."""
+"""Organisation pages: create one, its members and roles, invitations, settings, the audit log.
 
-from flask import Blueprint
+Every route is behind an access guard from app.organisers.access; the invitation page is
+the exception for reading, since whoever opens it may not have logged in yet.
+"""
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from app.core.form_failures import shows_form_again
+from app.extensions import limiter
+from app.organisers.access import membership_role, organisation_role, organiser_required
+from app.organisers.models import Role
+from app.organisers.teams import services
+from app.organisers.teams.forms import (
+    ROLE_DESCRIPTIONS,
+    DeleteForm,
+    InviteForm,
+    OrganisationForm,
+    RenameForm,
+    RoleForm,
+    role_name,
+)
+from app.organisers.teams.services import InvitationResult
 
 bp = Blueprint("teams", __name__)
+
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.after_request
+def never_in_shared_caches(response):
+    """Members, addresses and logs: no proxy or browser cache keeps these pages."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_global("role_name")
+def role_name_global(role) -> str:
+    """Templates (emails included) name roles in their own language."""
+    return role_name(role)
+
+
+def language() -> str:
+    """The language of this request's pages."""
+    return str(get_locale())
+
+
+# Creating an organisation
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@organiser_required
+def new_organisation():
+    """Create an organisation; whoever creates it is its first owner."""
+    form = OrganisationForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("teams/new.html", form=form), status
+    try:
+        organisation = services.create_organisation(current_user, form.name.data, form.slug.data)
+    except services.SlugTaken:
+        form.slug.errors.append(_("This web address is taken. Choose another."))
+        return render_template("teams/new.html", form=form), 400
+    return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
+
+
+# The organisation's page, for every member
+
+
+@bp.get("/organisations/<org_slug>")
+@organisation_role(Role.VIEWER)
+def organisation(organisation, role):
+    """The organisation's name and members; owners also see pending invitations."""
+    invitations = services.pending_invitations(organisation) if role == Role.OWNER else []
+    return render_template(
+        "teams/organisation.html",
+        organisation=organisation,
+        role=role,
+        members=services.members_of(organisation),
+        invitations=invitations,
+    )
+
+
+# Members and invitations, for owners
+
+
+def render_members(organisation, invite_form=None, problem=None, status=200):
+    """The members page, optionally with the invite form as submitted or a refusal."""
+    return (
+        render_template(
+            "teams/members.html",
+            organisation=organisation,
+            members=services.members_of(organisation),
+            invitations=services.pending_invitations(organisation),
+            form=invite_form or InviteForm(formdata=None),
+            role_form=RoleForm(formdata=None),
+            role_descriptions={str(role): text for role, text in ROLE_DESCRIPTIONS.items()},
+            problem=problem,
+        ),
+        status,
+    )
+
+
+@bp.get("/organisations/<org_slug>/members")
+@organisation_role(Role.OWNER)
+def members(organisation, role):
+    """Members with their roles, pending invitations and the invite form."""
+    return render_members(organisation)
+
+
+def invite_limit() -> str:
+    """RATELIMIT_INVITE, read per request so tests and deployments can change it."""
+    return current_app.config["RATELIMIT_INVITE"]
+
+
+def inviting_organiser() -> str:
+    """Rate-limit key: the organiser, whichever organisation or connection they invite from."""
+    if current_user.is_authenticated:
+        return f"invite:{current_user.id}"
+    return f"invite:{request.remote_addr}"
+
+
+def show_invite_form_again(message: str, status: int):
+    """The members page with the invite form as submitted and `message` (a refused POST)."""
+    organisation = services.organisation_by_slug(request.view_args["org_slug"])
+    if organisation is None or not current_user.is_authenticated:
+        return None
+    if membership_role(current_user, organisation.id) != Role.OWNER:
+        return None
+    form = InviteForm()
+    form.form_errors.append(message)
+    return render_members(organisation, invite_form=form, status=status)
+
+
+@bp.post("/organisations/<org_slug>/invitations")
+@shows_form_again(show_invite_form_again)
+@organisation_role(Role.OWNER)
+# Only invitations actually sent use up the limit: a mistyped address corrected does not.
+@limiter.limit(
+    invite_limit, key_func=inviting_organiser, deduct_when=lambda r: r.status_code == 303
+)
+def invite(organisation, role):
+    """Invite someone by email with a role."""
+    form = InviteForm()
+    if not form.validate():
+        return render_members(organisation, invite_form=form, status=400)
+    try:
+        services.invite_member(
+            organisation, current_user, form.email.data, Role(form.role.data), language=language()
+        )
+    except services.AlreadyMember:
+        form.email.errors.append(_("This address belongs to a member of the organisation."))
+        return render_members(organisation, invite_form=form, status=400)
+    except services.InvitationNotSent:
+        form.email.errors.append(
+            _("This address has had as many emails as we send in a day. Try again tomorrow.")
+        )
+        return render_members(organisation, invite_form=form, status=429)
+    return redirect(url_for(".members", org_slug=organisation.slug, invited=1), code=303)
+
+
+@bp.post("/organisations/<org_slug>/invitations/<int:invitation_id>/withdraw")
+@organisation_role(Role.OWNER)
+def withdraw_invitation(organisation, role, invitation_id):
+    """Withdraw a pending invitation; its link stops working."""
+    try:
+        services.withdraw_invitation(organisation, current_user, invitation_id)
+    except services.MemberNotFound:
+        return render_members(
+            organisation, problem=_("This invitation was already used or withdrawn."), status=409
+        )
+    return redirect(url_for(".members", org_slug=organisation.slug), code=303)
+
+
+LAST_OWNER = _l(
+    "An organisation needs at least one owner. Make another member an owner first, "
+    "or delete the organisation."
+)
+
+
+@bp.post("/organisations/<org_slug>/members/<int:membership_id>/role")
+@organisation_role(Role.OWNER)
+def change_role(organisation, role, membership_id):
+    """Give a member another role."""
+    form = RoleForm()
+    if not form.validate():
+        return render_members(organisation, problem=form.role.errors[0], status=400)
+    try:
+        membership = services.change_member_role(
+            organisation, current_user, membership_id, Role(form.role.data)
+        )
+    except services.LastOwner:
+        return render_members(organisation, problem=str(LAST_OWNER), status=409)
+    except services.MemberNotFound:
+        return render_members(
+            organisation, problem=_("This person is no longer a member."), status=409
+        )
+    if membership.organiser_id == current_user.id and membership.role != Role.OWNER:
+        # They are no longer an owner: the members page is not theirs any more.
+        return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
+    return redirect(url_for(".members", org_slug=organisation.slug), code=303)
+
+
+@bp.post("/organisations/<org_slug>/members/<int:membership_id>/remove")
+@organisation_role(Role.OWNER)
+def remove_member(organisation, role, membership_id):
+    """Take a member out of the organisation (an owner may leave if another owner stays)."""
+    own_membership = any(
+        m.id == membership_id and m.organisation_id == organisation.id
+        for m in current_user.memberships
+    )
+    try:
+        services.remove_member(organisation, current_user, membership_id)
+    except services.LastOwner:
+        return render_members(organisation, problem=str(LAST_OWNER), status=409)
+    except services.MemberNotFound:
+        return render_members(
+            organisation, problem=_("This person is no longer a member."), status=409
+        )
+    if own_membership:
+        return redirect(url_for("dashboard.home"), code=303)
+    return redirect(url_for(".members", org_slug=organisation.slug), code=303)
+
+
+# Settings: rename and delete, for owners
+
+
+def render_settings(organisation, rename_form=None, delete_form=None, problem=None, status=200):
+    """The settings page with both forms (as submitted when given)."""
+    return (
+        render_template(
+            "teams/settings.html",
+            organisation=organisation,
+            rename_form=rename_form or RenameForm(formdata=None, obj=organisation),
+            delete_form=delete_form or DeleteForm(formdata=None, slug=organisation.slug),
+            problem=problem,
+        ),
+        status,
+    )
+
+
+@bp.get("/organisations/<org_slug>/settings")
+@organisation_role(Role.OWNER)
+def settings(organisation, role):
+    """Rename or delete the organisation."""
+    return render_settings(organisation)
+
+
+@bp.post("/organisations/<org_slug>/rename")
+@organisation_role(Role.OWNER)
+def rename(organisation, role):
+    """Give the organisation a new name."""
+    form = RenameForm()
+    if not form.validate():
+        return render_settings(organisation, rename_form=form, status=400)
+    services.rename_organisation(organisation, current_user, form.name.data)
+    return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
+
+
+@bp.post("/organisations/<org_slug>/delete")
+@organisation_role(Role.OWNER)
+def delete(organisation, role):
+    """Delete the organisation, once its web address is typed, if it has no campaigns."""
+    form = DeleteForm(slug=organisation.slug)
+    if not form.validate():
+        return render_settings(organisation, delete_form=form, status=400)
+    try:
+        services.delete_organisation(organisation, current_user)
+    except services.HasCampaigns:
+        return render_settings(
+            organisation,
+            delete_form=form,
+            problem=_(
+                "This organisation still has campaigns, so it cannot be deleted. "
+                "Delete its campaigns or move them to another organisation first."
+            ),
+            status=409,
+        )
+    return redirect(url_for("dashboard.home"), code=303)
+
+
+# The audit log, for owners
+
+AUDIT_LABELS = {
+    "organisation.created": _l("Organisation created"),
+    "organisation.renamed": _l("Organisation renamed"),
+    "organisation.deleted": _l("Organisation deleted"),
+    "invitation.created": _l("Invitation sent"),
+    "invitation.withdrawn": _l("Invitation withdrawn"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "invitation.other_address": _l("Invitation opened from another account"),
+    "member.role_changed": _l("Role changed"),
+    "member.removed": _l("Member removed"),
+    "campaign.created": _l("Campaign created"),
+    "campaign.edited": _l("Campaign edited"),
+    "campaign.published": _l("Campaign published"),
+    "campaign.unpublished": _l("Campaign unpublished"),
+    "campaign.closed": _l("Campaign closed"),
+    "campaign.deleted": _l("Campaign deleted"),
+    "signatures.exported": _l("Signatures exported"),
+    "access.denied": _l("Access refused"),
+}
+
+
+def audit_label(action: str) -> str:
+    """A readable name for an action, or the action itself when it has none yet."""
+    label = AUDIT_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def audit_details(event) -> str:
+    """What the event changed, in a sentence where its action has one; else its fields."""
+    detail = event.detail or {}
+    action = event.action
+    if action == "organisation.created":
+        return _("“%(name)s” at /%(slug)s", name=detail.get("name"), slug=detail.get("slug"))
+    if action == "organisation.renamed":
+        return _(
+            "From “%(old)s” to “%(new)s”", old=detail.get("old_name"), new=detail.get("new_name")
+        )
+    if action in ("invitation.created", "invitation.withdrawn"):
+        return _(
+            "%(email)s as %(role)s", email=detail.get("email"), role=role_name(detail.get("role"))
+        )
+    if action == "invitation.accepted":
+        return _(
+            "Sent to %(email)s, accepted by %(account)s as %(role)s",
+            email=detail.get("email"),
+            account=detail.get("accepting_email"),
+            role=role_name(detail.get("role")),
+        )
+    if action == "invitation.other_address":
+        return _(
+            "Sent to %(email)s, opened by %(account)s; not accepted",
+            email=detail.get("email"),
+            account=detail.get("accepting_email"),
+        )
+    if action == "member.role_changed":
+        return _(
+            "%(email)s: from %(old)s to %(new)s",
+            email=detail.get("email"),
+            old=role_name(detail.get("old_role")),
+            new=role_name(detail.get("new_role")),
+        )
+    if action == "member.removed":
+        return _(
+            "%(email)s (was %(role)s)",
+            email=detail.get("email"),
+            role=role_name(detail.get("role")),
+        )
+    return "; ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
+
+
+@bp.get("/organisations/<org_slug>/audit")
+@organisation_role(Role.OWNER)
+def audit(organisation, role):
+    """The organisation's audit log, newest first, 50 events a page."""
+    before = request.args.get("before", "")
+    before_id = int(before) if before.isdigit() and len(before) < 12 else None
+    page = services.organisation_audit_page(organisation, before_id, AUDIT_PAGE_SIZE)
+    return render_template(
+        "teams/audit.html",
+        organisation=organisation,
+        page=page,
+        first_page=before_id is None,
+        audit_label=audit_label,
+        audit_details=audit_details,
+    )
+
+
+# Invitations, from the emailed link
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """A link to a page that may not exist in this deployment; None when it does not."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+INVITATION_STATUS = {
+    InvitationResult.READY: 200,
+    InvitationResult.INVALID: 400,
+    InvitationResult.EXPIRED: 410,
+    InvitationResult.OTHER_ADDRESS: 403,
+}
+
+
+def render_invitation(outcome, token: str):
+    """The page for an invitation link: its details and Accept, or why it cannot be used."""
+    if outcome.result in (InvitationResult.ALREADY_MEMBER, InvitationResult.ACCEPTED):
+        return redirect(url_for(".organisation", org_slug=outcome.organisation.slug), code=303)
+    if outcome.result in (InvitationResult.INVALID, InvitationResult.EXPIRED):
+        return render_template("teams/invitation_invalid.html"), INVITATION_STATUS[outcome.result]
+    here = url_for(".invitation", token=token)
+    template = (
+        "teams/invitation_other_address.html"
+        if outcome.result == InvitationResult.OTHER_ADDRESS
+        else "teams/invitation.html"
+    )
+    return render_template(
+        template,
+        invitation=outcome.invitation,
+        organisation=outcome.organisation,
+        token=token,
+        login_url=url_for("accounts.login", next=here),
+        signup_url=optional_url("accounts.signup", next=here),
+    ), INVITATION_STATUS[outcome.result]
+
+
+@bp.get("/invitations/<token>")
+def invitation(token):
+    """What the invitation offers, with an Accept button; no state change (mail scanners)."""
+    organiser = current_user if current_user.is_authenticated else None
+    return render_invitation(services.check_invitation(token, organiser), token)
+
+
+@bp.post("/invitations/<token>")
+@limiter.limit("30 per minute")
+@organiser_required
+def accept_invitation(token):
+    """Accept: the logged-in organiser joins with the invited role, once."""
+    return render_invitation(services.accept_invitation(token, current_user), token)

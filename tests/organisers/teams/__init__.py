@@ -1,0 +1,1 @@
+"""Tests of organisations: members, roles, invitations and the audit log."""
