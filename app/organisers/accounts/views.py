@@ -119,8 +119,9 @@ def pending_account() -> str:
 
 
 def render_signup(form, status=200):
-    """The sign-up page."""
-    return render_template("accounts/signup.html", form=form), status
+    """The sign-up page; a safe `next` (an invitation, say) is kept for the login after it."""
+    next_path = local_path(request.args.get("next"))
+    return render_template("accounts/signup.html", form=form, next_path=next_path), status
 
 
 def show_signup_again(message: str, status: int):
@@ -139,7 +140,9 @@ def signup():
     if request.method == "GET" or not form.validate():
         return render_signup(form, 400 if request.method == "POST" else 200)
     services.sign_up(form.email.data, form.new_password.data, language())
-    return render_template("accounts/signup_sent.html")
+    return render_template(
+        "accounts/signup_sent.html", next_path=local_path(request.args.get("next"))
+    )
 
 
 @bp.get("/signup/confirm/<token>")

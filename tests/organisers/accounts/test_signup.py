@@ -111,3 +111,14 @@ def test_weak_passwords_are_refused_and_never_shown_again(client):
     mismatch = sign_up(client, "someone@example.org", PASSWORD, again=PASSWORD + "!")
     assert "not the same" in mismatch.get_data(as_text=True)
     assert db.session.execute(select(Organiser)).first() is None
+
+
+def test_a_next_path_is_kept_through_sign_up_to_the_login_link(client):
+    page = client.get("/signup?next=/invitations/abc").get_data(as_text=True)
+    assert 'action="/signup?next=/invitations/abc"' in page
+    data = form_as_shown(page)
+    data.update(email="n@example.org", new_password=PASSWORD, confirm_password=PASSWORD)
+    sent = client.post("/signup?next=/invitations/abc", data=data).get_data(as_text=True)
+    assert 'href="/login?next=/invitations/abc"' in sent
+    outside = client.get("/signup?next=//evil.example").get_data(as_text=True)
+    assert "evil.example" not in outside
