@@ -86,10 +86,23 @@ def sign_up(email: str, password: str, language: str, now: datetime | None = Non
     )
     db.session.add(organiser)
     db.session.flush()
-    token = make_token(CONFIRM_EMAIL, {"id": organiser.id, "email": organiser.email})
-    emails.queue_confirm_email(organiser, token, now)
+    emails.queue_confirm_email(organiser, confirm_token(organiser), now)
     record_event("organiser.signup", "organiser", organiser.id, actor_id=organiser.id)
     db.session.commit()
+
+
+def confirm_token(organiser: Organiser) -> str:
+    """The token of the link that confirms the organiser's address."""
+    return make_token(CONFIRM_EMAIL, {"id": organiser.id, "email": organiser.email})
+
+
+def resend_confirmation(organiser: Organiser, now: datetime | None = None) -> bool:
+    """Email a fresh confirmation link to an unconfirmed account (False if not sent)."""
+    if organiser.email_confirmed:
+        return False
+    sent = emails.queue_confirm_email(organiser, confirm_token(organiser), now)
+    db.session.commit()
+    return sent
 
 
 class LinkResult(enum.Enum):

@@ -383,6 +383,16 @@ def account():
     return redirect(url_for(".account"), code=303)
 
 
+@bp.post("/account/confirm-email")
+@organiser_required
+@limiter.limit("5 per hour", key_func=logged_in_account)
+def resend_confirmation():
+    """Send the email-confirmation link again."""
+    if services.resend_confirmation(current_user):
+        flash(_("We have sent you a new confirmation link."))
+    return redirect(url_for(".account"), code=303)
+
+
 @bp.post("/account/sessions")
 @organiser_required
 def end_sessions():

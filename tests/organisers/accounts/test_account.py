@@ -114,3 +114,21 @@ def test_account_pages_need_a_login(client):
     for path in ("/account", "/account/two-factor", "/admin/settings"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_an_unconfirmed_organiser_can_have_the_link_sent_again(client, smtp):
+    from app.organisers.accounts.services import find_organiser
+    from tests.organisers.accounts.conftest import emailed_link, path_of
+
+    make_organiser_with_password(email="ada@example.org", confirmed=False)
+    log_in_with_form(client, "ada@example.org")
+    html = client.get("/account").get_data(as_text=True)
+    assert "Send the link again" in html
+    token = form_as_shown(html)["csrf_token"]
+    assert client.post("/account/confirm-email", data={"csrf_token": token}).status_code == 303
+    link = path_of(emailed_link(smtp, "ada@example.org", "/signup/confirm/")).split("?")[0]
+    page = client.get(link).get_data(as_text=True)
+    client.post(link, data={"csrf_token": form_as_shown(page)["csrf_token"]})
+    db.session.expire_all()
+    assert find_organiser("ada@example.org").email_confirmed
+    assert "Send the link again" not in client.get("/account").get_data(as_text=True)
