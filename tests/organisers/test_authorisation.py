@@ -1,0 +1,190 @@
+"""Who may use which organiser route: the whole matrix, checked route by route.
+
+Every organiser endpoint must appear in ACCESS (or PUBLIC): a new route without a row fails
+`test_every_organiser_route_has_a_row`, so none ships unchecked.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from app.extensions import db
+from app.organisers.models import Invitation, Membership, Role
+from tests.factories import (
+    csrf_token,
+    log_in_as,
+    make_campaign,
+    make_member,
+    make_organisation,
+    make_organiser,
+)
+
+ORGANISER_BLUEPRINTS = ("accounts", "teams", "editor", "dashboard")
+
+# Anyone may open these: login, sign-up, reset and invitation links (the link is the secret).
+PUBLIC = {
+    "accounts.signup",
+    "accounts.signup_confirm_page",
+    "accounts.signup_confirm",
+    "accounts.login",
+    "accounts.two_step",
+    "accounts.logout",
+    "accounts.reset_request",
+    "accounts.reset_password",
+    "teams.invitation",
+    "teams.accept_invitation",
+}
+
+LOGGED_IN = "any organiser"
+ADMIN = "site admins"
+ADMIN_ON_CAMPAIGN = "site admins, on any campaign"
+
+# endpoint -> who may use it: a role in the route's organisation or campaign, or a kind.
+ACCESS = {
+    "accounts.account": LOGGED_IN,
+    "accounts.resend_confirmation": LOGGED_IN,
+    "accounts.end_sessions": LOGGED_IN,
+    "accounts.two_factor": LOGGED_IN,
+    "accounts.site_settings": ADMIN,
+    "dashboard.home": LOGGED_IN,
+    "dashboard.campaign": Role.VIEWER,
+    "dashboard.signatures": Role.EDITOR,
+    "teams.new_organisation": LOGGED_IN,
+    "teams.organisation": Role.VIEWER,
+    "teams.members": Role.OWNER,
+    "teams.invite": Role.OWNER,
+    "teams.withdraw_invitation": Role.OWNER,
+    "teams.change_role": Role.OWNER,
+    "teams.remove_member": Role.OWNER,
+    "teams.settings": Role.OWNER,
+    "teams.rename": Role.OWNER,
+    "teams.delete": Role.OWNER,
+    "teams.audit": Role.OWNER,
+    "editor.new_campaign": Role.EDITOR,
+    "editor.new_site_campaign": ADMIN,
+    "editor.edit_campaign": Role.EDITOR,
+    "editor.edit_text": Role.EDITOR,
+    "editor.add_campaign_language": Role.EDITOR,
+    "editor.remove_campaign_language": Role.EDITOR,
+    "editor.preview": Role.VIEWER,
+    "editor.publish": Role.EDITOR,
+    "editor.close": Role.EDITOR,
+    "editor.reopen": Role.EDITOR,
+    "editor.unpublish": ADMIN_ON_CAMPAIGN,
+    "editor.republish": ADMIN_ON_CAMPAIGN,
+}
+
+PERSONAS = ("anonymous", "outsider", "viewer", "editor", "owner", "admin")
+ALLOWED, LOGIN, NOT_FOUND, FORBIDDEN = "allowed", "login", "404", "403"
+
+
+def expected(rule, persona: str, organisation_page: bool) -> str:
+    """What the specification says `persona` gets from a route with rule `rule`."""
+    if persona == "anonymous":
+        return LOGIN
+    if rule == LOGGED_IN:
+        return ALLOWED
+    if rule in (ADMIN, ADMIN_ON_CAMPAIGN):
+        return ALLOWED if persona == "admin" else NOT_FOUND
+    if persona == "outsider":
+        return NOT_FOUND
+    if persona == "admin":
+        # Organisation pages are for members; on other teams' campaigns a site admin has
+        # a viewer's rights (figures, not people).
+        if organisation_page:
+            return NOT_FOUND
+        persona = Role.VIEWER
+    return ALLOWED if Role(persona).includes(rule) else FORBIDDEN
+
+
+@dataclass
+class World:
+    """One organisation with a member of each role, its campaign, and people outside it."""
+
+    values: dict
+    people: dict
+
+
+def build_world() -> World:
+    owner = make_organiser()
+    organisation = make_organisation(owner=owner, slug="team")
+    people = {
+        "owner": owner,
+        "editor": make_member(organisation, role=Role.EDITOR),
+        "viewer": make_member(organisation, role=Role.VIEWER),
+        "outsider": make_member(make_organisation(slug="elsewhere"), role=Role.OWNER),
+        "admin": make_organiser(admin=True),
+    }
+    campaign = make_campaign(organisation=organisation, languages=("en", "ar"), status="draft")
+    viewer_membership = db.session.execute(
+        db.select(Membership).where(Membership.organiser_id == people["viewer"].id)
+    ).scalar_one()
+    invitation = Invitation(
+        organisation_id=organisation.id, email="new@example.org", role="viewer", token_nonce="n"
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    values = {
+        "org_slug": organisation.slug,
+        "campaign_id": campaign.id,
+        "membership_id": viewer_membership.id,
+        "invitation_id": invitation.id,
+        "language": "ar",
+    }
+    return World(values=values, people=people)
+
+
+def organiser_endpoints(app) -> dict[str, object]:
+    return {
+        rule.endpoint: rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".")[0] in ORGANISER_BLUEPRINTS
+    }
+
+
+def test_every_organiser_route_has_a_row(app):
+    endpoints = set(organiser_endpoints(app))
+    assert endpoints - PUBLIC - set(ACCESS) == set(), "add these routes to ACCESS or PUBLIC"
+    assert set(ACCESS) | PUBLIC <= endpoints, "rows for routes that no longer exist"
+
+
+def outcome(response) -> str:
+    if response.status_code in (301, 302, 303) and "/login" in response.headers["Location"]:
+        return LOGIN
+    if response.status_code == 404:
+        return NOT_FOUND
+    if response.status_code == 403:
+        return FORBIDDEN
+    return ALLOWED
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("endpoint", sorted(ACCESS))
+def test_route_allows_exactly_whom_it_should(app, client, endpoint, persona):
+    world = build_world()
+    rule = organiser_endpoints(app)[endpoint]
+    path = rule.build(
+        {name: world.values[name] for name in rule.arguments}, append_unknown=False
+    )[1]
+    if persona != "anonymous":
+        log_in_as(client, world.people[persona])
+    if "GET" in rule.methods:
+        response = client.get(path)
+    else:
+        # A real form post (its CSRF token read from a page with a form), with no fields:
+        # the guard answers before any validation does.
+        form_page = "/login" if persona == "anonymous" else "/account"
+        response = client.post(path, data={"csrf_token": csrf_token(client, form_page)})
+    organisation_page = "org_slug" in rule.arguments
+    assert outcome(response) == expected(ACCESS[endpoint], persona, organisation_page), (
+        f"{persona} on {rule.methods & {'GET', 'POST'}} {path}: {response.status_code}"
+    )
+
+
+def test_a_refused_outsider_is_logged(app, client, caplog):
+    world = build_world()
+    log_in_as(client, world.people["outsider"])
+    with caplog.at_level("WARNING", logger="rally.access"):
+        assert client.get(f"/dashboard/campaigns/{world.values['campaign_id']}/edit").status_code == 404
+    assert re.search(r"asked for campaign \d+ outside their organisations", caplog.text)
