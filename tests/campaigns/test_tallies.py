@@ -121,6 +121,13 @@ def test_recount_rebuilds_lost_tallies(app, client):
     recount_campaign(campaign)
     assert all_figures(campaign.id) == expected
 
+    # Counting goes on from the rebuilt figures, and a place keeps one spelling.
+    submit_signature(client, "c", email="late@example.org", postcode="N1 9GU", country="GB")
+    late = pending_rows(campaign.id)[-1]
+    confirm_with_click(client, f"/confirm/{confirmation_token(late)}", postcode="n1 9GU")
+    assert all_figures(campaign.id) == grouped_from_rows(campaign.id)
+    assert top_figures(campaign.id, LOCALITY)[0] == ("n1 9gu", "N1 9GU", 3)
+
 
 def test_disowning_a_pending_signature_through_the_service_lowers_pending(app, client):
     campaign = make_campaign(slug="c")

@@ -9,8 +9,9 @@ from app.core.database import utcnow
 from app.extensions import db
 from app.organisers.models import Role
 from app.signatures.models import CONFIRMED, PENDING
-from app.signatures.services import recount_campaign
+from app.signatures.services import confirmation_token, recount_campaign
 from tests.factories import (
+    confirm_with_click,
     log_in_as,
     make_campaign,
     make_member,
@@ -256,3 +257,13 @@ def test_names_are_isolated_for_bidirectional_text(client, team):
     make_signature(team["campaign"], state=CONFIRMED, name="أحمد علي")
     log_in_as(client, team["editor"])
     assert "<bdi>أحمد علي</bdi>" in page(client, list_path(team["campaign"]))
+
+
+def test_a_name_changed_while_confirming_is_found_by_its_new_form(client, team):
+    campaign = team["campaign"]
+    signature = make_signature(campaign, state=PENDING, name="Typo Nmae")
+    link = f"/confirm/{confirmation_token(signature)}"
+    assert confirm_with_click(client, link, name="Émile Zola").status_code == 200
+    log_in_as(client, team["editor"])
+    assert listed_names(page(client, list_path(campaign, "?q=emile"))) == ["Émile Zola"]
+    assert listed_names(page(client, list_path(campaign, "?q=typo"))) == []
