@@ -373,6 +373,9 @@ def main() -> int:
             f"{figures['p99']:8.1f}  {verdict}"
         )
     print(f"peak server memory (master + 2 workers): {memory.peak_mb:.0f} MB")
+    # The machine may be shared: a load far above its CPU count explains slow figures.
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average at the end: {load} on {os.cpu_count()} CPUs")
     if login is None:
         print("login: skipped (no login form yet)")
     else:

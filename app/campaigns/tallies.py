@@ -23,6 +23,9 @@ DAY = "day"  # key: the UTC date of confirmation, YYYY-MM-DD
 COUNTRY = "country"  # key: ISO 3166-1 alpha-2 code, "" when not given
 LOCALITY = "locality"  # key: the postcode/town as typed, folded for grouping
 PENDING = "pending"  # key: "" (one figure per campaign)
+# Not a figure: one count-0 row per locality key whose label is the spelling first seen.
+# Kept apart from the figures so summing the localities reads only their own rows.
+SPELLING = "spelling"
 DIMENSIONS = (DAY, COUNTRY, LOCALITY, PENDING)
 
 KEY_LENGTH = 64
@@ -59,9 +62,6 @@ def day_key(moment: datetime | date) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-LABEL_SHARD = -1  # a count-0 row that holds a key's first spelling
-
-
 def _insert_for():
     return postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
 
@@ -79,8 +79,8 @@ def add_to_tallies(campaign_id: int, changes: Iterable[tuple[str, str, int, str]
     """Add (dimension, key, delta, label) changes in the caller's transaction.
 
     All on one random shard: one statement, and concurrent writers spread over the shards.
-    A label is kept once per key, as first written, in a row of its own (count 0) that
-    is inserted if missing and never updated, so it is no hot row either.
+    A label is kept once per key, as first written, in a SPELLING row of its own
+    (count 0) that is inserted if missing and never updated, so it is no hot row either.
     """
     shard = random.randrange(current_app.config["COUNT_SHARDS"])
     changes = list(changes)
@@ -91,8 +91,8 @@ def add_to_tallies(campaign_id: int, changes: Iterable[tuple[str, str, int, str]
     if rows:
         db.session.execute(_upsert(rows))
     labels = [
-        dict(campaign_id=campaign_id, dimension=d, key=k, shard=LABEL_SHARD, count=0, label=label)
-        for d, k, _, label in changes
+        dict(campaign_id=campaign_id, dimension=SPELLING, key=k, shard=0, count=0, label=label)
+        for _, k, _, label in changes
         if label
     ]
     if labels:
@@ -152,8 +152,8 @@ def rebuild_tallies(
         for (d, k), (n, _) in figures.items()
     ]
     rows += [
-        dict(campaign_id=campaign_id, dimension=d, key=k, shard=LABEL_SHARD, count=0, label=label)
-        for (d, k), (_, label) in figures.items()
+        dict(campaign_id=campaign_id, dimension=SPELLING, key=k, shard=0, count=0, label=label)
+        for (_, k), (_, label) in figures.items()
         if label
     ]
     for start in range(0, len(rows), 5000):
@@ -162,11 +162,7 @@ def rebuild_tallies(
 
 def _summed(campaign_id: int, dimension: str):
     return (
-        select(
-            CampaignTally.key,
-            func.sum(CampaignTally.count).label("total"),
-            func.max(CampaignTally.label).label("label"),
-        )
+        select(CampaignTally.key, func.sum(CampaignTally.count).label("total"))
         .where(CampaignTally.campaign_id == campaign_id, CampaignTally.dimension == dimension)
         .group_by(CampaignTally.key)
     )
@@ -185,19 +181,36 @@ def pending_count(campaign_id: int) -> int:
 def confirmed_by_day(campaign_id: int, since: date) -> dict[str, int]:
     """Confirmed signatures per UTC day from `since` on (days without any left out)."""
     query = _summed(campaign_id, DAY).where(CampaignTally.key >= day_key(since))
-    return {key: int(total) for key, total, _ in db.session.execute(query) if total}
+    return {key: int(total) for key, total in db.session.execute(query) if total}
 
 
 def top_figures(campaign_id: int, dimension: str, limit: int = 10) -> list[tuple[str, str, int]]:
-    """The largest figures of a dimension: (key, label, count), largest first."""
+    """The largest figures of a dimension: (key, label, count), largest first.
+
+    The label is the spelling kept for the key, else the key itself.
+    """
     summed = _summed(campaign_id, dimension).subquery()
     query = (
-        select(summed.c.key, summed.c.label, summed.c.total)
+        select(summed.c.key, summed.c.total)
         .where(summed.c.total > 0)
         .order_by(summed.c.total.desc(), summed.c.key)
         .limit(limit)
     )
-    return [(key, label, int(total)) for key, label, total in db.session.execute(query)]
+    top = db.session.execute(query).all()
+    spellings = (
+        dict(
+            db.session.execute(
+                select(CampaignTally.key, CampaignTally.label).where(
+                    CampaignTally.campaign_id == campaign_id,
+                    CampaignTally.dimension == SPELLING,
+                    CampaignTally.key.in_([key for key, _ in top]),
+                )
+            ).all()
+        )
+        if dimension == LOCALITY and top
+        else {}
+    )
+    return [(key, spellings.get(key, key), int(total)) for key, total in top]
 
 
 def all_figures(campaign_id: int) -> dict[tuple[str, str], int]:

@@ -87,13 +87,13 @@ def _backfill(connection):
         sa.column("campaign_id"), sa.column("dimension"), sa.column("key"), sa.column("shard"),
         sa.column("count"), sa.column("label"),
     )
-    # Counts on shard 0; a locality's spelling in a count-0 row of its own (shard -1).
+    # Counts on shard 0; a locality's spelling in a count-0 "spelling" row of its own.
     rows = [
         dict(campaign_id=c, dimension=d, key=k, shard=0, count=n, label="")
         for (c, d, k), (n, label) in figures.items()
     ]
     rows += [
-        dict(campaign_id=c, dimension=d, key=k, shard=-1, count=0, label=label)
+        dict(campaign_id=c, dimension="spelling", key=k, shard=0, count=0, label=label)
         for (c, d, k), (n, label) in figures.items()
         if label
     ]
