@@ -84,6 +84,7 @@ def test_admins_also_see_the_admins_own_campaigns(client, team):
     own = make_campaign(slug="admins-own")
     log_in_as(client, make_organiser(admin=True))
     html = page(client, "/dashboard")
+    assert 'href="/dashboard/campaigns/new"' in html
     assert f'href="{dashboard_path(own)}"' in html
     assert f'href="{dashboard_path(team["campaign"])}"' not in html
 
@@ -171,7 +172,7 @@ def test_viewers_see_figures_but_never_people(client, team):
     log_in_as(client, team["viewer"])
     html = page(client, dashboard_path(campaign))
     assert "Zelda" not in html and "zelda@example.org" not in html
-    assert list_path(campaign) not in html
+    assert list_path(campaign) not in html and f"{dashboard_path(campaign)}/edit" not in html
     page(client, list_path(campaign), status=403)
 
 
@@ -179,7 +180,8 @@ def test_editors_see_the_list(client, team):
     campaign = team["campaign"]
     make_signature(campaign, state=CONFIRMED, name="Zelda Secretname", email="zelda@example.org")
     log_in_as(client, team["editor"])
-    assert list_path(campaign) in page(client, dashboard_path(campaign))
+    figures = page(client, dashboard_path(campaign))
+    assert list_path(campaign) in figures and f"{dashboard_path(campaign)}/edit" in figures
     html = page(client, list_path(campaign))
     assert listed_names(html) == ["Zelda Secretname"]
     assert "zelda@example.org" in html
