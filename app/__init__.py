@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the extensions and the core mechanisms to this app."""
     # Every model must be imported so Alembic and create_all see the whole schema.
     from app.campaigns import models as _campaign_models  # noqa: F401
+    from app.campaigns import tallies as _campaign_tallies  # noqa: F401
     from app.core import (
         audit,  # noqa: F401
         cache,
@@ -72,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     )
     from app.organisers import access
     from app.organisers import models as _organiser_models  # noqa: F401
+    from app.organisers.dashboard import services as dashboard
     from app.signatures import models as _signature_models  # noqa: F401
 
     # First, so it reads the raw body before CSRFProtect parses the form.
@@ -87,6 +89,7 @@ def register_extensions(app: Flask) -> None:
     headers.init_app(app)
     outbox.init_app(app)
     access.init_app(app)
+    dashboard.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

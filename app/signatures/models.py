@@ -3,6 +3,8 @@
 Also the addresses that asked never to be emailed about a campaign again.
 """
 
+import re
+import unicodedata
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -34,6 +36,20 @@ class SignatureState(StrEnum):
 PENDING, CONFIRMED, HELD, INVALIDATED = SignatureState
 STATES = tuple(SignatureState)
 
+NAME_LENGTH = 200
+_SPACES = re.compile(r"\s+")
+
+
+def name_search_form(name: str) -> str:
+    """A name as the organisers' search compares it: case, accents and spacing ignored.
+
+    NFKD splits "é" into "e" + accent and "أ" into "ا" + hamza; dropping the combining
+    marks (Arabic vowel signs too) lets "Zoe" find "Zoë" and "احمد" find "أحمد".
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", bare.casefold()).strip()[:NAME_LENGTH]
+
 
 class Signature(db.Model):
     """One person's signature on one campaign; only CONFIRMED ones count."""
@@ -52,6 +68,10 @@ class Signature(db.Model):
             postgresql_where=text(SHOWN_ON_PAGE),
             sqlite_where=text(SHOWN_ON_PAGE),
         ),
+        # The organisers' list: one state of one campaign, newest first, page by page.
+        Index("ix_signatures_campaign_state_id", "campaign_id", "state", "id"),
+        # Name prefix search: a range on name_search (byte order, see the column).
+        Index("ix_signatures_name_search", "campaign_id", "name_search"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -59,7 +79,15 @@ class Signature(db.Model):
         ForeignKey("campaigns.id", ondelete="RESTRICT"), nullable=False
     )
     state: Mapped[str] = mapped_column(String(12), nullable=False, default=PENDING)
-    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), nullable=False)
+    # name_search_form(name), kept with the name. Compared in byte (code point) order on
+    # PostgreSQL too, so `>= q AND < q || U+10FFFF` is an index range of the prefix q.
+    name_search: Mapped[str] = mapped_column(
+        String(NAME_LENGTH).with_variant(String(NAME_LENGTH, collation="C"), "postgresql"),
+        nullable=False,
+        default="",
+        server_default="",
+    )
     # As typed (trimmed), for sending; the normalised form (the mailbox identity) only
     # says who the person is.
     email: Mapped[str] = mapped_column(String(254), nullable=False)

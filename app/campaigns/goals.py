@@ -1,0 +1,53 @@
+"""Telling the team once when a campaign reaches its goal.
+
+The package that confirms signatures calls `announce_goal_if_reached` in the confirming
+transaction; whoever listens to `goal_reached` (the organisers' dashboard) queues the
+emails in that same transaction, so the announcement and its emails commit together.
+"""
+
+from blinker import Namespace
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from app.campaigns.counts import confirmed_counts
+from app.campaigns.models import Campaign
+from app.extensions import db
+
+signals = Namespace()
+# Sent with campaign_id= and goal= inside the transaction that records the announcement.
+goal_reached = signals.signal("goal-reached")
+
+
+def announce_goal_if_reached(campaign_id: int) -> bool | None:
+    """Announce the goal if the confirmed count has reached it (in the caller's transaction).
+
+    Returns True when this call announced it, None when the goal is near but not reached
+    as far as this transaction sees (on PostgreSQL a concurrent confirmation may still
+    be uncommitted: call again after committing), and False otherwise.
+
+    The guarded UPDATE matches only while the goal is unannounced, so of racing
+    confirmations exactly one announces; a raised goal is announced again when reached.
+    """
+    row = db.session.execute(
+        select(Campaign.goal, Campaign.goal_announced).where(Campaign.id == campaign_id)
+    ).one_or_none()
+    if row is None or row.goal_announced == row.goal or row.goal <= 0:
+        return False
+    confirmed = confirmed_counts([campaign_id])[campaign_id]
+    if confirmed < row.goal:
+        near = confirmed >= row.goal - current_app.config.get("GOAL_RECHECK_MARGIN", 1000)
+        return None if near else False
+    announced = db.session.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.goal == row.goal,
+            or_(Campaign.goal_announced.is_(None), Campaign.goal_announced != row.goal),
+        )
+        .values(goal_announced=row.goal)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if announced != 1:
+        return False
+    goal_reached.send(current_app._get_current_object(), campaign_id=campaign_id, goal=row.goal)
+    return True

@@ -1,0 +1,223 @@
+"""Maintained figures of each campaign: confirmed per day, country and locality, and pending.
+
+One table, `campaign_tallies`, keyed by (campaign, dimension, key, shard). Every state
+change of a signature adds to it in its own transaction by upsert, on a random shard so
+that concurrent confirmations on PostgreSQL rarely wait on the same row. Dashboards read
+these few rows, never the campaign's signatures.
+"""
+
+import random
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import ForeignKey, Integer, String, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+DAY = "day"  # key: the UTC date of confirmation, YYYY-MM-DD
+COUNTRY = "country"  # key: ISO 3166-1 alpha-2 code, "" when not given
+LOCALITY = "locality"  # key: the postcode/town as typed, folded for grouping
+PENDING = "pending"  # key: "" (one figure per campaign)
+# Not a figure: one count-0 row per locality key whose label is the spelling first seen.
+# Kept apart from the figures so summing the localities reads only their own rows.
+SPELLING = "spelling"
+DIMENSIONS = (DAY, COUNTRY, LOCALITY, PENDING)
+
+KEY_LENGTH = 64
+_SPACES = re.compile(r"\s+")
+
+
+class CampaignTally(db.Model):
+    """One shard of one figure of a campaign; a figure is the sum over its shards."""
+
+    __tablename__ = "campaign_tallies"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # How the key was first written (a locality keeps the spelling first seen).
+    label: Mapped[str] = mapped_column(String(KEY_LENGTH), nullable=False, default="")
+
+
+def locality_key(typed: str) -> tuple[str, str]:
+    """(grouping key, display form) of a postcode or town as typed.
+
+    "n1  9gu" and "N1 9GU" group together; the display form only has its spaces tidied.
+    """
+    shown = _SPACES.sub(" ", typed).strip()[:KEY_LENGTH]
+    return shown.casefold()[:KEY_LENGTH], shown
+
+
+def day_key(moment: datetime | date) -> str:
+    """The key of a UTC day."""
+    return moment.strftime("%Y-%m-%d")
+
+
+def _insert_for():
+    return postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+
+
+def _upsert(rows: list[dict]):
+    table = CampaignTally.__table__
+    statement = _insert_for()(table).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=["campaign_id", "dimension", "key", "shard"],
+        set_={"count": table.c.count + statement.excluded.count},
+    )
+
+
+def add_to_tallies(campaign_id: int, changes: Iterable[tuple[str, str, int, str]]) -> None:
+    """Add (dimension, key, delta, label) changes in the caller's transaction.
+
+    All on one random shard: one statement, and concurrent writers spread over the shards.
+    A label is kept once per key, as first written, in a SPELLING row of its own
+    (count 0) that is inserted if missing and never updated, so it is no hot row either.
+    """
+    shard = random.randrange(current_app.config["COUNT_SHARDS"])
+    changes = list(changes)
+    rows = [
+        dict(campaign_id=campaign_id, dimension=d, key=k, shard=shard, count=n, label="")
+        for d, k, n, _ in changes
+    ]
+    if rows:
+        db.session.execute(_upsert(rows))
+    labels = [
+        dict(campaign_id=campaign_id, dimension=SPELLING, key=k, shard=0, count=0, label=label)
+        for _, k, _, label in changes
+        if label
+    ]
+    if labels:
+        db.session.execute(
+            _insert_for()(CampaignTally.__table__).values(labels).on_conflict_do_nothing()
+        )
+
+
+def tally_signed(campaign_id: int) -> None:
+    """A new pending signature."""
+    add_to_tallies(campaign_id, [(PENDING, "", 1, "")])
+
+
+def tally_pending_removed(campaign_id: int) -> None:
+    """A pending signature was removed without being confirmed."""
+    add_to_tallies(campaign_id, [(PENDING, "", -1, "")])
+
+
+def tally_confirmed(
+    campaign_id: int, confirmed_at: datetime, country: str, postcode: str, was_pending=True
+) -> None:
+    """A signature was confirmed (and left PENDING when `was_pending`)."""
+    locality, shown = locality_key(postcode)
+    changes = [
+        (DAY, day_key(confirmed_at), 1, ""),
+        (COUNTRY, country or "", 1, ""),
+        (LOCALITY, locality, 1, shown),
+    ]
+    if was_pending:
+        changes.append((PENDING, "", -1, ""))
+    add_to_tallies(campaign_id, changes)
+
+
+def rebuild_tallies(
+    campaign_id: int,
+    pending: int,
+    by_day: Iterable[tuple[str, int]],
+    by_country: Iterable[tuple[str, int]],
+    by_postcode: Iterable[tuple[str, int]],
+) -> None:
+    """Replace the campaign's tallies with figures grouped from its rows (caller's transaction).
+
+    `by_postcode` is grouped by the exact text typed; localities are folded here, the
+    first spelling (in the order given) kept for display.
+    """
+    db.session.execute(delete(CampaignTally).where(CampaignTally.campaign_id == campaign_id))
+    figures: dict[tuple[str, str], list] = {(PENDING, ""): [pending, ""]}
+    for day, count in by_day:
+        figures[(DAY, day)] = [count, ""]
+    for country, count in by_country:
+        figures[(COUNTRY, country or "")] = [count, ""]
+    for postcode, count in by_postcode:
+        locality, shown = locality_key(postcode or "")
+        figures.setdefault((LOCALITY, locality), [0, shown])[0] += count
+    rows = [
+        dict(campaign_id=campaign_id, dimension=d, key=k, shard=0, count=n, label="")
+        for (d, k), (n, _) in figures.items()
+    ]
+    rows += [
+        dict(campaign_id=campaign_id, dimension=SPELLING, key=k, shard=0, count=0, label=label)
+        for (_, k), (_, label) in figures.items()
+        if label
+    ]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(CampaignTally), rows[start : start + 5000])
+
+
+def _summed(campaign_id: int, dimension: str):
+    return (
+        select(CampaignTally.key, func.sum(CampaignTally.count).label("total"))
+        .where(CampaignTally.campaign_id == campaign_id, CampaignTally.dimension == dimension)
+        .group_by(CampaignTally.key)
+    )
+
+
+def pending_count(campaign_id: int) -> int:
+    """Signatures waiting for their email owner's click."""
+    total = db.session.execute(
+        select(func.sum(CampaignTally.count)).where(
+            CampaignTally.campaign_id == campaign_id, CampaignTally.dimension == PENDING
+        )
+    ).scalar()
+    return int(total or 0)
+
+
+def confirmed_by_day(campaign_id: int, since: date) -> dict[str, int]:
+    """Confirmed signatures per UTC day from `since` on (days without any left out)."""
+    query = _summed(campaign_id, DAY).where(CampaignTally.key >= day_key(since))
+    return {key: int(total) for key, total in db.session.execute(query) if total}
+
+
+def top_figures(campaign_id: int, dimension: str, limit: int = 10) -> list[tuple[str, str, int]]:
+    """The largest figures of a dimension: (key, label, count), largest first.
+
+    The label is the spelling kept for the key, else the key itself.
+    """
+    summed = _summed(campaign_id, dimension).subquery()
+    query = (
+        select(summed.c.key, summed.c.total)
+        .where(summed.c.total > 0)
+        .order_by(summed.c.total.desc(), summed.c.key)
+        .limit(limit)
+    )
+    top = db.session.execute(query).all()
+    spellings = (
+        dict(
+            db.session.execute(
+                select(CampaignTally.key, CampaignTally.label).where(
+                    CampaignTally.campaign_id == campaign_id,
+                    CampaignTally.dimension == SPELLING,
+                    CampaignTally.key.in_([key for key, _ in top]),
+                )
+            ).all()
+        )
+        if dimension == LOCALITY and top
+        else {}
+    )
+    return [(key, spellings.get(key, key), int(total)) for key, total in top]
+
+
+def all_figures(campaign_id: int) -> dict[tuple[str, str], int]:
+    """Every non-zero figure of the campaign by (dimension, key) (for checks and tests)."""
+    rows = db.session.execute(
+        select(CampaignTally.dimension, CampaignTally.key, func.sum(CampaignTally.count))
+        .where(CampaignTally.campaign_id == campaign_id)
+        .group_by(CampaignTally.dimension, CampaignTally.key)
+    )
+    return {(d, k): int(n) for d, k, n in rows if n}

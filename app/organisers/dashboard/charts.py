@@ -1,0 +1,60 @@
+"""Charts drawn on the server as inline SVG: no script, nothing fetched from elsewhere."""
+
+from datetime import date
+
+from markupsafe import Markup, escape
+
+WIDTH = 720
+HEIGHT = 180
+MARGIN_TOP = 10
+MARGIN_BOTTOM = 24
+MARGIN_START = 48
+
+
+def daily_bar_chart(days: list[tuple[date, int]], title: str, bar_label: str) -> Markup:
+    """One bar per day that has any count; an image with `title` as its accessible name.
+
+    `bar_label` is a format string with %(day)s and %(count)s for each bar's tooltip.
+    Presentation attributes only (no style attribute), so the CSP needs no exception.
+    """
+    slots = max(len(days), 1)
+    plot_width = WIDTH - MARGIN_START
+    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    slot = plot_width / slots
+    top = max([count for _, count in days] + [1])
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'aria-labelledby="chart-title" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet">',
+        f'<title id="chart-title">{escape(title)}</title>',
+        # Axis: the baseline and the largest daily figure.
+        f'<line x1="{MARGIN_START}" y1="{HEIGHT - MARGIN_BOTTOM}" x2="{WIDTH}" '
+        f'y2="{HEIGHT - MARGIN_BOTTOM}" stroke="currentColor" stroke-width="1"/>',
+        f'<text x="{MARGIN_START - 6}" y="{MARGIN_TOP + 10}" text-anchor="end" '
+        f'font-size="12" fill="currentColor">{top}</text>',
+        f'<text x="{MARGIN_START - 6}" y="{HEIGHT - MARGIN_BOTTOM}" text-anchor="end" '
+        f'font-size="12" fill="currentColor">0</text>',
+    ]
+    for index, (day, count) in enumerate(days):
+        if count <= 0:
+            continue
+        height = max(1.0, plot_height * count / top)
+        x = MARGIN_START + index * slot + slot * 0.1
+        y = HEIGHT - MARGIN_BOTTOM - height
+        tooltip = bar_label % {"day": day.isoformat(), "count": count}
+        parts.append(
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(slot * 0.8, 1):.1f}" '
+            f'height="{height:.1f}" fill="#1d70b8"><title>{escape(tooltip)}</title></rect>'
+        )
+    if days:
+        baseline = HEIGHT - 6
+        parts.append(
+            f'<text x="{MARGIN_START}" y="{baseline}" font-size="12" '
+            f'fill="currentColor">{days[0][0].isoformat()}</text>'
+        )
+        parts.append(
+            f'<text x="{WIDTH}" y="{baseline}" text-anchor="end" font-size="12" '
+            f'fill="currentColor">{days[-1][0].isoformat()}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
