@@ -79,7 +79,9 @@ def test_from_sign_up_to_a_closed_campaign(app, client, smtp):
     assert new.status_code == 303
     campaign_id = int(re.search(r"/dashboard/campaigns/(\d+)/", new.headers["Location"]).group(1))
     base = f"/dashboard/campaigns/{campaign_id}"
-    assert post_form(colleague, f"{base}/languages", f"{base}/edit", language="ar").status_code == 303
+    assert (
+        post_form(colleague, f"{base}/languages", f"{base}/edit", language="ar").status_code == 303
+    )
     saved = post_form(
         colleague,
         f"{base}/text/ar",

@@ -164,9 +164,9 @@ def outcome(response) -> str:
 def test_route_allows_exactly_whom_it_should(app, client, endpoint, persona):
     world = build_world()
     rule = organiser_endpoints(app)[endpoint]
-    path = rule.build(
-        {name: world.values[name] for name in rule.arguments}, append_unknown=False
-    )[1]
+    path = rule.build({name: world.values[name] for name in rule.arguments}, append_unknown=False)[
+        1
+    ]
     if persona != "anonymous":
         log_in_as(client, world.people[persona])
     if "GET" in rule.methods:
@@ -186,5 +186,8 @@ def test_a_refused_outsider_is_logged(app, client, caplog):
     world = build_world()
     log_in_as(client, world.people["outsider"])
     with caplog.at_level("WARNING", logger="rally.access"):
-        assert client.get(f"/dashboard/campaigns/{world.values['campaign_id']}/edit").status_code == 404
+        assert (
+            client.get(f"/dashboard/campaigns/{world.values['campaign_id']}/edit").status_code
+            == 404
+        )
     assert re.search(r"asked for campaign \d+ outside their organisations", caplog.text)
