@@ -80,7 +80,16 @@ def start_session(organiser: Organiser, user_agent: str = "") -> None:
         id=secrets.token_urlsafe(32), organiser_id=organiser.id, user_agent=user_agent[:200]
     )
     db.session.add(row)
-    record_event("organiser.login", "organiser", organiser.id, actor_id=organiser.id)
+    # Each organisation's log shows its members' logins: one row per organisation, so
+    # reading a log stays one indexed range.
+    for organisation_id in [m.organisation_id for m in organiser.memberships] or [None]:
+        record_event(
+            "organiser.login",
+            "organiser",
+            organiser.id,
+            actor_id=organiser.id,
+            organisation_id=organisation_id,
+        )
     db.session.commit()
     organiser.session_id = row.id
     login_user(organiser)

@@ -309,6 +309,11 @@ AUDIT_LABELS = {
     "campaign.unpublished": _l("Campaign unpublished"),
     "campaign.closed": _l("Campaign closed"),
     "campaign.deleted": _l("Campaign deleted"),
+    "campaign.reopened": _l("Campaign reopened"),
+    "campaign.republished": _l("Campaign published again"),
+    "campaign.language_added": _l("Language added"),
+    "campaign.language_removed": _l("Language removed"),
+    "organiser.login": _l("Logged in"),
     "signatures.exported": _l("Signatures exported"),
     "access.denied": _l("Access refused"),
 }

@@ -9,9 +9,11 @@ from app.organisers.models import Membership, Organiser, Role
 from app.organisers.teams import services
 from tests.factories import (
     log_in_as,
+    log_in_with_form,
     make_member,
     make_organisation,
     make_organiser,
+    make_organiser_with_password,
     post_with_csrf,
 )
 from tests.parallel import run_in_parallel
@@ -235,3 +237,21 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, team):
         select(Membership.role).where(Membership.organisation_id == organisation_id)
     ).scalars()
     assert sorted(roles) == ["editor", "owner"]
+
+
+def test_members_logins_appear_in_each_of_their_organisations_logs(app, client, team):
+    organisation, owner = team
+    other = make_organisation(slug="other-team")
+    editor = make_organiser_with_password(email="ed@example.org")
+    db.session.add(Membership(organisation=organisation, organiser=editor, role=Role.EDITOR))
+    db.session.add(Membership(organisation=other, organiser=editor, role=Role.VIEWER))
+    db.session.commit()
+    log_in_with_form(app.test_client(), "ed@example.org")
+
+    log_in_as(client, owner)
+    log = client.get("/organisations/team/audit").get_data(as_text=True)
+    assert "Logged in" in log and "ed@example.org" in log
+    logins = db.session.execute(
+        select(AuditEvent.organisation_id).where(AuditEvent.action == "organiser.login")
+    ).scalars()
+    assert sorted(logins) == sorted([organisation.id, other.id])
