@@ -282,6 +282,20 @@ ORGANISER_PAGES = [
         lambda v: v.organiser_page("/account/two-factor"),
         "Turn on two-step login",
     ),
+    (
+        "two-factor-on",
+        lambda v: v.organiser_page("/account/two-factor", two_factor=True),
+        "Two-step login",
+    ),
+    (
+        "recovery-codes-renew-errors",
+        lambda v: (
+            v.organiser_page("/account/two-factor", two_factor=True)
+            .submit("main form[action$='/recovery-codes']")
+            .expect(".error-summary")
+        ),
+        "Two-step login",
+    ),
     ("site-settings", lambda v: v.organiser_page("/admin/settings", admin=True), "Site settings"),
 ]
 

@@ -46,6 +46,7 @@ ACCESS = {
     "accounts.resend_confirmation": LOGGED_IN,
     "accounts.end_sessions": LOGGED_IN,
     "accounts.two_factor": LOGGED_IN,
+    "accounts.renew_recovery_codes": LOGGED_IN,
     "accounts.site_settings": ADMIN,
     "dashboard.home": LOGGED_IN,
     "dashboard.campaign": Role.VIEWER,

@@ -385,6 +385,23 @@ def enable_two_factor(organiser: Organiser, code: str, now: datetime | None = No
     return codes
 
 
+def renew_recovery_codes(organiser: Organiser, password: str, code: str) -> list[str] | None:
+    """New recovery codes for the old ones, given the password and a code; None if wrong.
+
+    The only way to get more codes while the site requires two-step login.
+    """
+    if not verify_password(organiser.password_hash, password) or not check_second_step(
+        organiser, code
+    ):
+        return None
+    codes = _replace_recovery_codes(organiser)
+    record_event(
+        "organiser.recovery_codes_renewed", "organiser", organiser.id, actor_id=organiser.id
+    )
+    db.session.commit()
+    return codes
+
+
 def _replace_recovery_codes(organiser: Organiser) -> list[str]:
     db.session.execute(
         RecoveryCode.__table__.delete().where(RecoveryCode.organiser_id == organiser.id)

@@ -424,6 +424,7 @@ def two_factor_page():
         html = render_template(
             "accounts/two_factor_on.html",
             form=form,
+            renew_form=DisableTwoFactorForm(formdata=None, prefix="renew"),
             required=required,
             codes_left=services.unused_recovery_codes(organiser),
         )
@@ -447,6 +448,31 @@ def two_factor_page():
         qr_code=two_factor.qr_code_data_uri(secret, organiser.email),
     )
     return html, status
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@organiser_required
+@limiter.limit(
+    login_account_limit, methods=["POST"], key_func=logged_in_account, deduct_when=failed
+)
+def renew_recovery_codes():
+    """Replace the recovery codes (password and a code first); the new ones are shown once."""
+    form = DisableTwoFactorForm(prefix="renew")
+    if current_user.two_factor_enabled and form.validate():
+        codes = services.renew_recovery_codes(current_user, form.password.data, form.code.data)
+        if codes is not None:
+            return render_template("accounts/recovery_codes.html", codes=codes)
+        form.form_errors.append(_("The password or the code is not right."))
+    elif not current_user.two_factor_enabled:
+        return redirect(url_for(".two_factor"), code=303)
+    html = render_template(
+        "accounts/two_factor_on.html",
+        form=DisableTwoFactorForm(formdata=None),
+        renew_form=form,
+        required=services.two_factor_required_for(current_user),
+        codes_left=services.unused_recovery_codes(current_user),
+    )
+    return html, 400
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])

@@ -198,3 +198,29 @@ def test_admin_requires_two_step_login_and_editors_must_set_it_up(client):
 def test_site_settings_are_for_admins_only(client):
     log_in_as(client, make_organiser_with_password())
     assert client.get("/admin/settings").status_code == 404
+
+
+def test_new_recovery_codes_replace_the_old_ones_even_when_two_step_is_required(client):
+    organiser = make_organiser_with_password(email="ada@example.org", admin=True)
+    old = enable_through_the_page(client, organiser)
+    admin_page = client.get("/admin/settings").get_data(as_text=True)
+    client.post("/admin/settings", data={**form_as_shown(admin_page), "require_two_factor": "y"})
+    assert site_setting(REQUIRE_TWO_FACTOR) == "on"
+
+    def renew(password, code):
+        token = csrf_token(client, "/account/two-factor")
+        return client.post(
+            "/account/two-factor/recovery-codes",
+            data={"csrf_token": token, "renew-password": password, "renew-code": code},
+        )
+
+    refused = renew("wrong password", old[0])
+    assert refused.status_code == 400 and 'id="renew-password"' in refused.get_data(as_text=True)
+    renewed = renew(ORGANISER_PASSWORD, old[1]).get_data(as_text=True)
+    new = re.findall(r"<li><code>([0-9a-f]{5}-[0-9a-f]{5})</code></li>", renewed)
+    assert len(set(new)) == 10 and not set(new) & set(old)
+    db.session.expire_all()
+    assert len(db.session.execute(select(RecoveryCode)).scalars().all()) == 10
+    # An old code no longer counts as a second step; a new one does, once.
+    assert renew(ORGANISER_PASSWORD, old[2]).status_code == 400
+    assert renew(ORGANISER_PASSWORD, new[0]).status_code == 200
