@@ -15,8 +15,10 @@ PORT ?= 5000
 
 .PHONY: run test system-packages migrate load-campaigns worker translations translations-compile lint bench clean
 
+# Emailed links (printed in the console without SMTP) point at where this serves, unless
+# BASE_URL is set.
 run: $(VENV)/.installed-run system-packages translations-compile migrate load-campaigns
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test system-packages
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
