@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
         outbox,
         recipient_quotas,  # noqa: F401 - its model must be registered
     )
+    from app.exports import models as _export_models  # noqa: F401
     from app.organisers import access
     from app.organisers import models as _organiser_models  # noqa: F401
     from app.organisers.dashboard import services as dashboard
