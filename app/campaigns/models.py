@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import UTCDateTime, utcnow
@@ -53,6 +53,10 @@ class Campaign(db.Model):
     # A site admin took it off the public site; the team sees why.
     unpublished_reason: Mapped[str | None] = mapped_column(Text)
     unpublished_at = mapped_column(UTCDateTime)
+    # The petition was handed over: when, to whom, and the team's note (shown publicly).
+    delivered_on = mapped_column(Date)
+    delivered_to: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    delivery_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # The goal the team was last told had been reached, so each goal is announced once.
     goal_announced: Mapped[int | None] = mapped_column(Integer)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)

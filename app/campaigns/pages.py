@@ -6,7 +6,7 @@ the other way round). It writes nothing.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import column, select, table, text
 from sqlalchemy.orm import joinedload
@@ -60,6 +60,9 @@ class CampaignPage:
     recent_signers: tuple[tuple[str, str], ...]
     updated_at: datetime | None = None
     thank_you_html: str = ""
+    delivered_on: date | None = None
+    delivered_to: str = ""
+    delivery_note: str = ""
 
     @property
     def progress_percent(self) -> int:
@@ -147,6 +150,9 @@ def build_campaign_page(campaign: Campaign, language: str) -> CampaignPage:
         recent_signers=tuple(recent_public_signers(campaign.id, RECENT_SIGNERS)),
         updated_at=campaign.updated_at,
         thank_you_html=text.thank_you_html,
+        delivered_on=campaign.delivered_on,
+        delivered_to=campaign.delivered_to,
+        delivery_note=campaign.delivery_note,
     )
 
 

@@ -8,7 +8,7 @@ browser and dumped to a folder loads back unchanged.
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -397,3 +397,23 @@ def close_expired_campaigns(now: datetime | None = None) -> list[str]:
     if expired:
         page_cache().clear()
     return [campaign.slug for campaign in expired]
+
+
+def record_delivery(
+    campaign: Campaign, delivered_on: date, delivered_to: str, note: str, actor_id: int | None
+) -> None:
+    """Record that the petition was handed over; the public page says so from now on."""
+    campaign.delivered_on = delivered_on
+    campaign.delivered_to = delivered_to
+    campaign.delivery_note = note
+    record_event(
+        "campaign.delivered",
+        "campaign",
+        campaign.id,
+        actor_id=actor_id,
+        organisation_id=campaign.organisation_id,
+        delivered_on=delivered_on.isoformat(),
+        delivered_to=delivered_to,
+    )
+    db.session.commit()
+    page_cache().clear()

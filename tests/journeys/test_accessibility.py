@@ -251,6 +251,15 @@ ORGANISER_PAGES = [
         None,
     ),
     (
+        "campaign-delivery-errors",
+        lambda v: (
+            v.organiser_page("/dashboard/campaigns/{campaign}/delivery")
+            .submit("main form[action$='/delivery']")
+            .expect(".error-summary")
+        ),
+        "Record the delivery",
+    ),
+    (
         "campaign-unpublish",
         lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/unpublish", admin=True),
         "Unpublish a campaign",

@@ -69,6 +69,7 @@ ACCESS = {
     "editor.add_campaign_language": Role.EDITOR,
     "editor.remove_campaign_language": Role.EDITOR,
     "editor.preview": Role.VIEWER,
+    "editor.delivery": Role.EDITOR,
     "editor.publish": Role.EDITOR,
     "editor.close": Role.EDITOR,
     "editor.reopen": Role.EDITOR,

@@ -104,6 +104,12 @@ def a_date(form, field):
         raise StopValidation(_l("Enter the date as year-month-day, like 2027-06-30.")) from error
 
 
+def not_in_the_future(form, field):
+    """A date that has come (deliveries are recorded after they happen)."""
+    if field.data and date.fromisoformat(field.data.strip()) > date.today():
+        raise StopValidation(_l("The date cannot be in the future."))
+
+
 def an_optional_email(form, field):
     """An email address, or nothing."""
     if not field.data:
@@ -226,4 +232,24 @@ class UnpublishForm(TypedForm):
         _l("Reason (the campaign's team sees it)"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[required(_l("Enter the reason.")), at_most(1000), readable_text],
+    )
+
+
+class DeliveryForm(TypedForm):
+    """When and to whom the petition was handed over, with a note for the public page."""
+
+    delivered_on = StringField(
+        _l("Date of delivery"),
+        filters=[one_line],
+        validators=[required(_l("Enter the date of delivery.")), a_date, not_in_the_future],
+    )
+    delivered_to = StringField(
+        _l("Delivered to"),
+        filters=[one_line],
+        validators=[required(_l("Enter whom it was delivered to.")), at_most(300), readable_text],
+    )
+    note = TextAreaField(
+        _l("Note (shown on the public page)"),
+        filters=[lines],
+        validators=[at_most(2000), readable_text],
     )

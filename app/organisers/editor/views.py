@@ -22,6 +22,7 @@ from app.campaigns.services import (
     close_campaign,
     create_campaign,
     publish_campaign,
+    record_delivery,
     remove_language,
     reopen_campaign,
     republish_campaign,
@@ -37,6 +38,7 @@ from app.core.urls import absolute_url
 from app.organisers.access import admin_required, campaign_role, organisation_role
 from app.organisers.editor.forms import (
     AddLanguageForm,
+    DeliveryForm,
     NewCampaignForm,
     SettingsForm,
     TextForm,
@@ -387,6 +389,26 @@ def republish(campaign, role):
     else:
         flash(_("Published again."))
     return redirect(url_for(".unpublish", campaign_id=campaign.id), code=303)
+
+
+@bp.route("/dashboard/campaigns/<int:campaign_id>/delivery", methods=["GET", "POST"])
+@campaign_role(Role.EDITOR)
+def delivery(campaign, role):
+    """Record that the petition was delivered; the public page then says so."""
+    form = DeliveryForm() if request.method == "POST" else DeliveryForm(formdata=None)
+    if request.method == "GET" and campaign.delivered_on:
+        form.delivered_on.data = campaign.delivered_on.isoformat()
+        form.delivered_to.data = campaign.delivered_to
+        form.note.data = campaign.delivery_note
+    if request.method == "POST" and form.validate():
+        delivered_on = date.fromisoformat(form.delivered_on.data)
+        record_delivery(
+            campaign, delivered_on, form.delivered_to.data, form.note.data, current_user.id
+        )
+        flash(_("The delivery is recorded. The public page now shows it."))
+        return redirect(url_for(".delivery", campaign_id=campaign.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("editor/delivery.html", campaign=campaign, form=form), status
 
 
 @bp.get("/dashboard/campaigns/<int:campaign_id>/preview")

@@ -314,6 +314,7 @@ AUDIT_LABELS = {
     "campaign.language_added": _l("Language added"),
     "campaign.language_removed": _l("Language removed"),
     "organiser.login": _l("Logged in"),
+    "campaign.delivered": _l("Delivery recorded"),
     "signatures.exported": _l("Signatures exported"),
     "access.denied": _l("Access refused"),
 }

@@ -1,0 +1,67 @@
+"""Recording the delivery: the public page says to whom and when, and the log keeps it."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.core.audit import AuditEvent
+from app.extensions import db
+from app.organisers.models import Role
+from tests.factories import (
+    csrf_token,
+    log_in_as,
+    make_campaign,
+    make_member,
+    make_organisation,
+)
+
+
+def record(client, campaign, **fields):
+    path = f"/dashboard/campaigns/{campaign.id}/delivery"
+    return client.post(path, data={"csrf_token": csrf_token(client, path), **fields})
+
+
+def test_an_editor_records_the_delivery_and_the_public_page_shows_it(app, client):
+    organisation = make_organisation(slug="team")
+    campaign = make_campaign(slug="c", organisation=organisation)
+    log_in_as(client, make_member(organisation, role=Role.EDITOR))
+    assert "Delivered to" not in client.get("/c/c").get_data(as_text=True)
+
+    response = record(
+        client,
+        campaign,
+        delivered_on="2026-11-20",
+        delivered_to="Riverside City Council <script>alert(1)</script>",
+        note="Handed to the clerk with 1,204 signatures.",
+    )
+    assert response.status_code == 303
+    page = app.test_client().get("/c/c").get_data(as_text=True)
+    assert "Delivered to Riverside City Council" in page and "November 20, 2026" in page
+    assert "Handed to the clerk with 1,204 signatures." in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    [event] = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "campaign.delivered")
+    ).scalars()
+    assert event.organisation_id == organisation.id and event.detail["delivered_on"] == "2026-11-20"
+    # The form shows what was recorded, to correct it.
+    again = client.get(f"/dashboard/campaigns/{campaign.id}/delivery").get_data(as_text=True)
+    assert 'value="2026-11-20"' in again
+
+
+def test_bad_delivery_input_is_refused_next_to_each_field(client):
+    organisation = make_organisation(slug="team")
+    campaign = make_campaign(slug="c", organisation=organisation)
+    log_in_as(client, make_member(organisation, role=Role.EDITOR))
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    for fields, error_id in (
+        ({"delivered_on": "", "delivered_to": "Council"}, "delivered_on-error"),
+        ({"delivered_on": "30/06/2027", "delivered_to": "Council"}, "delivered_on-error"),
+        ({"delivered_on": tomorrow, "delivered_to": "Council"}, "delivered_on-error"),
+        ({"delivered_on": "2026-11-20", "delivered_to": ""}, "delivered_to-error"),
+        ({"delivered_on": "2026-11-20", "delivered_to": "x" * 301}, "delivered_to-error"),
+    ):
+        response = record(client, campaign, **fields)
+        assert response.status_code == 400, fields
+        assert f'id="{error_id}"' in response.get_data(as_text=True), fields
+    db.session.expire_all()
+    assert campaign.delivered_on is None
