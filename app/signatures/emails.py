@@ -53,3 +53,22 @@ def queue_already_signed_email(
         },
         now,
     )
+
+
+def queue_delivery_email(signature, title: str, slug: str, delivered_to: str, delivered_on, now):
+    """Tell a signer who agreed to hear from the organisers that the petition was delivered."""
+    return queue_templated_email(
+        signature.email,
+        "signatures/delivered",
+        signature.language,
+        {
+            "name": signature.name,
+            "title": title,
+            "delivered_to": delivered_to,
+            "delivered_on": delivered_on.isoformat(),
+            "campaign_url": absolute_url(
+                "signatures.sign_page", slug=slug, lang=signature.language
+            ),
+        },
+        now,
+    )

@@ -32,7 +32,11 @@ from app.core.cache import page_cache
 from app.core.database import begin_read_only, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
-from app.signatures.emails import queue_already_signed_email, queue_confirmation_email
+from app.signatures.emails import (
+    queue_already_signed_email,
+    queue_confirmation_email,
+    queue_delivery_email,
+)
 from app.signatures.models import (
     CONFIRMED,
     HELD,
@@ -511,3 +515,45 @@ def _signature_by_id(signature_id) -> Signature | None:
     ):
         return None
     return db.session.get(Signature, signature_id)
+
+
+DELIVERY_NEWS_BATCH = 500
+
+
+def tell_signers_of_delivery(
+    campaign: Campaign, after_id: int = 0, batch: int = DELIVERY_NEWS_BATCH, now=None
+) -> int | None:
+    """Queue the delivery news for one batch of confirmed signers who agreed to be contacted.
+
+    Each batch commits on its own, in signature id order; returns the id to continue after,
+    or None when every such signer has been queued. A batch that fails is rolled back whole,
+    so running it again sends nobody the news twice. Each email respects the daily cap.
+    """
+    now = now or utcnow()
+    signatures = (
+        db.session.execute(
+            select(Signature)
+            .where(
+                Signature.campaign_id == campaign.id,
+                Signature.state == CONFIRMED,
+                Signature.contact_consent.is_(True),
+                Signature.id > after_id,
+            )
+            .order_by(Signature.id)
+            .limit(batch)
+        )
+        .scalars()
+        .all()
+    )
+    for signature in signatures:
+        queue_delivery_email(
+            signature,
+            campaign.translation(signature.language).title,
+            campaign.slug,
+            campaign.delivered_to,
+            campaign.delivered_on,
+            now,
+        )
+    last_id = signatures[-1].id if signatures else None
+    db.session.commit()
+    return last_id if len(signatures) == batch else None
