@@ -315,6 +315,8 @@ AUDIT_LABELS = {
     "campaign.language_removed": _l("Language removed"),
     "organiser.login": _l("Logged in"),
     "signatures.exported": _l("Signatures exported"),
+    "export.requested": _l("Export started"),
+    "export.downloaded": _l("Export downloaded"),
     "access.denied": _l("Access refused"),
 }
 
