@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -56,12 +57,12 @@ class CsvExportForm(TypedForm):
 
     columns = CheckboxesField(
         _l("Columns"),
-        choices=[(key, label) for key, label in COLUMN_LABELS.items()],
+        choices=[SelectChoice(key, label) for key, label in COLUMN_LABELS.items()],
         default=list(DEFAULT_COLUMNS),
     )
     states = CheckboxesField(
         _l("Signatures"),
-        choices=[(state, STATE_LABELS[state]) for state in STATES],
+        choices=[SelectChoice(state, STATE_LABELS[state]) for state in STATES],
         default=list(DEFAULT_STATES),
     )
     confirmed_from = DayField(_l("Confirmed from"), validators=[Optional()])

@@ -70,7 +70,7 @@ def _language() -> str:
 
 def _pdf_form(campaign, formdata=True) -> PdfExportForm:
     form = PdfExportForm(prefix="pdf") if formdata else PdfExportForm(prefix="pdf", formdata=None)
-    form.language.choices = [(language, language) for language in campaign.languages()]
+    form.language.choices = [(language, language) for language in campaign.languages]
     if form.language.data is None:
         form.language.data = campaign.default_language
     return form
