@@ -118,8 +118,8 @@ def test_make_run_starts_web_and_worker_with_honcho():
         line.split(":", 1) for line in (PROJECT / "Procfile").read_text().splitlines() if line
     )
     assert set(procfile) == {"web", "worker"}
-    assert "flask run" in procfile["web"] and "$" in procfile["web"]
-    assert procfile["worker"].strip() == "flask jobs worker"
+    assert "flask --app wsgi run" in procfile["web"] and "${PORT" in procfile["web"]
+    assert procfile["worker"].strip() == "flask --app wsgi jobs worker"
     dry_run = subprocess.run(
         ["make", "-n", "run", "worker"], cwd=PROJECT, capture_output=True, text=True, check=True
     ).stdout

@@ -253,3 +253,21 @@ def test_starting_exports_is_rate_limited_per_organiser(client):
     _organisation, campaign, _owner, editor = team()
     log_in_as(client, editor)
     assert [start_csv(client, campaign).status_code for _ in range(3)] == [303, 303, 429]
+
+
+def test_a_running_export_shows_rows_done_of_total(client):
+    _organisation, campaign, _owner, editor = team()
+    export = Export(campaign_id=campaign.id, kind="csv", requested_by_id=editor.id)
+    export.status, export.rows_done, export.rows_total = ExportStatus.RUNNING, 5000, 12000
+    db.session.add(export)
+    db.session.commit()
+    log_in_as(client, editor)
+    for path in (exports_path(campaign), f"{exports_path(campaign)}/{export.id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "Running: 5,000 of 12,000 rows" in html
+        assert '<meta http-equiv="refresh" content="3">' in html
+    # Not finished: no file to download yet.
+    response = client.get(f"{exports_path(campaign)}/{export.id}/download")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/exports/{export.id}"
+    )
