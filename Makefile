@@ -13,12 +13,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test system-packages migrate load-campaigns worker translations translations-compile lint bench clean
+.PHONY: run test system-packages migrate load-campaigns worker outbox-worker translations translations-compile lint bench clean
 
+# The web server and a jobs worker together (Procfile, run by honcho), as in production.
 # Emailed links (printed in the console without SMTP) point at where this serves, unless
 # BASE_URL is set.
 run: $(VENV)/.installed-run system-packages translations-compile migrate load-campaigns
-	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/flask run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 test: $(VENV)/.installed-test system-packages
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
@@ -53,7 +54,12 @@ migrate: $(VENV)/.installed-run
 load-campaigns: $(VENV)/.installed-run
 	$(BIN)/flask campaigns load
 
+# A background-jobs worker (exports, deadlines, cleanup); run several in production.
 worker: $(VENV)/.installed-run
+	$(BIN)/flask jobs worker
+
+# Delivers queued emails in a loop (the web server also sends them after each request).
+outbox-worker: $(VENV)/.installed-run
 	$(BIN)/flask outbox worker
 
 # Re-extract translatable strings after changing templates or code, then translate the .po.

@@ -68,6 +68,7 @@ def register_extensions(app: Flask) -> None:
         headers,
         i18n,
         input_guard,
+        jobs,
         outbox,
         recipient_quotas,  # noqa: F401 - its model must be registered
     )
@@ -89,6 +90,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     headers.init_app(app)
     outbox.init_app(app)
+    jobs.init_app(app)
     access.init_app(app)
     dashboard.init_app(app)
 
@@ -96,6 +98,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concept package."""
     from app.campaigns.views import bp as campaigns_bp
+    from app.exports.views import bp as exports_bp
     from app.organisers.accounts.views import bp as accounts_bp
     from app.organisers.dashboard.views import bp as dashboard_bp
     from app.organisers.editor.views import bp as editor_bp
@@ -104,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (campaigns_bp, signatures_bp, accounts_bp, teams_bp, editor_bp, dashboard_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(exports_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Admin and batch commands: `flask campaigns ...`, `flask outbox send|worker`."""
+"""Admin and batch commands: `flask campaigns ...`, `flask outbox send|worker`, `flask jobs ...`."""
 
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from app.campaigns.counts import confirmed_counts
 from app.campaigns.dump import dump_campaign
 from app.campaigns.models import Campaign
 from app.campaigns.services import close_expired_campaigns, find_campaign, load_campaigns
+from app.core import jobs
 from app.core.outbox import run_worker, send_due_emails
 from app.extensions import db
 from app.organisers.cli import organisers_cli
@@ -17,6 +18,7 @@ from app.signatures.services import recount_campaign
 
 campaigns_cli = click.Group("campaigns", help="Load and inspect campaigns.")
 outbox_cli = click.Group("outbox", help="Deliver queued emails.")
+jobs_cli = click.Group("jobs", help="Run background jobs (exports, deadlines, cleanup).")
 
 
 def default_campaigns_path() -> Path:
@@ -106,8 +108,24 @@ def worker_command(interval):
     run_worker(interval=interval)
 
 
+@jobs_cli.command("worker")
+@click.option("--workers", type=int, default=None, help="Threads (default: JOBS_WORKERS).")
+def jobs_worker_command(workers):
+    """Run queued and periodic jobs until stopped (run one or more beside the web server)."""
+    count = workers or current_app.config["JOBS_WORKERS"]
+    click.echo(f"jobs worker started with {count} threads; Ctrl-C stops it")
+    jobs.run_worker(count)
+
+
+@jobs_cli.command("run")
+def jobs_run_command():
+    """One pass: run the jobs queued now, then stop (periodic jobs are not queued)."""
+    click.echo(f"ran {jobs.run_queued_jobs()} jobs")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the command groups to `flask`."""
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(organisers_cli)

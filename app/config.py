@@ -132,6 +132,20 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        # Background jobs (Huey): a SQLite file by default, Redis when REDIS_URL is set.
+        "JOBS_SQLITE_PATH": env.get("JOBS_SQLITE_PATH", str(Path(instance_path) / "jobs.sqlite3")),
+        "JOBS_QUEUE": env.get("JOBS_QUEUE", "rally"),
+        "JOBS_WORKERS": _int("JOBS_WORKERS", 2),
+        # Exports: where finished files are kept, and for how long.
+        "EXPORTS_PATH": env.get("EXPORTS_PATH", str(Path(instance_path) / "exports")),
+        "EXPORT_KEEP_SECONDS": _int("EXPORT_KEEP_SECONDS", 7 * 24 * 3600),
+        # An export still running this long after it started is taken to have lost its
+        # worker and is queued again; set it above the longest export you expect.
+        "EXPORT_LEASE_SECONDS": _int("EXPORT_LEASE_SECONDS", 3600),
+        "EXPORT_MAX_ATTEMPTS": _int("EXPORT_MAX_ATTEMPTS", 3),
+        # A download asks for the password again when the login is older than this.
+        "EXPORT_REAUTH_SECONDS": _int("EXPORT_REAUTH_SECONDS", 15 * 60),
+        "RATELIMIT_EXPORT": env.get("RATELIMIT_EXPORT", "10 per hour"),
         # i18n
         "LANGUAGES": ("en", "ar"),
         "BABEL_DEFAULT_LOCALE": "en",

@@ -316,6 +316,8 @@ AUDIT_LABELS = {
     "organiser.login": _l("Logged in"),
     "campaign.delivered": _l("Delivery recorded"),
     "signatures.exported": _l("Signatures exported"),
+    "export.requested": _l("Export started"),
+    "export.downloaded": _l("Export downloaded"),
     "access.denied": _l("Access refused"),
 }
 
