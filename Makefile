@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 # Debian packages WeasyPrint needs (Pango, HarfBuzz) and fonts with Arabic glyphs.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core fonts-noto-cjk
 # Debian's Chromium for the browser tests (driven by Playwright, which downloads no browser).
 TEST_SYSTEM_PACKAGES := chromium
 # wrk drives the benchmark.
