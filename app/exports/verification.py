@@ -27,6 +27,7 @@ class CheckForm(TypedForm):
     """The signer's email address, to be told by email whether they are in the document."""
 
     email = email_field()
+    required_fields = {"email"}
 
 
 def verifiable_export(code: str) -> Export | None:
