@@ -46,6 +46,9 @@ from app.signatures.models import CONFIRMED, Signature
 log = logging.getLogger("rally.exports")
 
 ROWS_PER_PAGE = 45
+# Longer names and localities are cut so that every row is one line (and pages never overflow).
+NAME_SHOWN = 60
+LOCALITY_SHOWN = 24
 TOP_LOCALITIES = 10
 STYLESHEET = Path(__file__).resolve().parents[2] / "templates" / "pdf" / "delivery.css"
 # Exit codes a chunk's process reports (besides 0, and -N for a signal such as SIGXCPU).
@@ -183,17 +186,44 @@ def render_markdown_html(html: str) -> str:
     )
 
 
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, so a row stays one line (a cut is marked with …)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def isolated(text: str) -> str:
+    """Text wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, as <bdi> would be.
+
+    Invisible characters typed into a name could otherwise leave the isolate early, so bidi
+    controls in it are dropped first (names are stored without them, this is a backstop).
+    """
+    return "\u2068" + text.translate(_BIDI_CONTROLS) + "\u2069"
+
+
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
 def list_html(rows, first_number: int, language: str, names_only: bool) -> str:
-    """The HTML of some list pages: ROWS_PER_PAGE rows each, headings repeated on each page."""
-    countries = dict(country_choices(language))
-    shown = [
-        (first_number + i, name, postcode, countries.get(country, country), confirmed.date())
-        for i, (name, postcode, country, confirmed) in enumerate(rows)
-    ]
-    pages = [shown[i : i + ROWS_PER_PAGE] for i in range(0, len(shown), ROWS_PER_PAGE)]
-    return render_template(
-        "pdf/signatures.html", pages=pages, language=language, names_only=names_only
+    """The HTML of some list pages: ROWS_PER_PAGE one-line rows each, headings on each page."""
+    number_heading, date_heading = gettext("No."), gettext("Confirmed")
+    country_heading = gettext("Country")
+    width = max(5, len(number_heading), len(str(first_number + len(rows))))
+    date_width, country_width = max(10, len(date_heading)), max(2, len(country_heading))
+    heading = (
+        f"{number_heading:>{width}}  {date_heading:{date_width}}  {country_heading:{country_width}}"
+        f"  {gettext('Name') if names_only else gettext('Name · Locality')}"
     )
+    lines = []
+    for i, (name, postcode, country, confirmed) in enumerate(rows):
+        line = (
+            f"{first_number + i:>{width}}  {confirmed.date().isoformat():{date_width}}"
+            f"  {(country or '--'):{country_width}}  {isolated(_cut(name, NAME_SHOWN))}"
+        )
+        if postcode and not names_only:
+            line += " · " + isolated(_cut(postcode, LOCALITY_SHOWN))
+        lines.append(line)
+    pages = [lines[i : i + ROWS_PER_PAGE] for i in range(0, len(lines), ROWS_PER_PAGE)]
+    return render_template("pdf/signatures.html", pages=pages, language=language, heading=heading)
 
 
 def _render_chunk(html_path: str, pdf_path: str, memory_mb: int, seconds: int) -> None:
