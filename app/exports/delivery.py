@@ -293,6 +293,21 @@ def _run_chunks(chunks: list[_Chunk], on_done: Callable[[_Chunk], None]) -> None
             chunk.process.join()
 
 
+def render_isolated(html: str, pdf_path: Path, page_rules: str = "") -> None:
+    """Render one HTML document into `pdf_path` in a limited child process, as chunks are.
+
+    Raises DeliveryFailed if the child fails or runs out of memory or time.
+    """
+    html_path = str(pdf_path) + ".html"
+    Path(html_path).write_text(html, "utf-8")
+    Path(html_path + ".css").write_text(page_rules, "utf-8")
+    try:
+        _run_chunks([_Chunk(html_path, str(pdf_path), 0, 0)], lambda chunk: None)
+    finally:
+        Path(html_path).unlink(missing_ok=True)
+        Path(html_path + ".css").unlink(missing_ok=True)
+
+
 def _too_slow() -> str:
     return gettext(
         "The PDF took longer to make than allowed. Try again later, or ask the site's "

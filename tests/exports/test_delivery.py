@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from app.exports.delivery import (
     cover_html,
     delivery_facts,
     qr_data_uri,
+    render_isolated,
     write_delivery_pdf,
 )
 from app.exports.models import Export, ExportKind
@@ -196,3 +198,43 @@ def test_a_chunk_over_its_memory_limit_fails_the_export_only(app, tmp_path):
     with pytest.raises(DeliveryFailed, match="memory"):
         render(make_export(campaign), tmp_path)
     assert not (tmp_path / "delivery.pdf").exists()
+
+
+def test_hostile_names_and_petition_text_fetch_nothing(app, tmp_path):
+    from tests.core.test_pdf import SpyServer, hostile_markup
+
+    spy = SpyServer()
+    try:
+        campaign = make_campaign()
+        text = campaign.translation("en")
+        # Stored HTML is sanitised when loaded; this skips that, as a bug or a bad import might.
+        text.body_html = hostile_markup(spy.port) + '<p style="font-size: 1e9px">Big</p>'
+        text.title = f'<img src="http://127.0.0.1:{spy.port}/title"> Title'
+        db.session.commit()
+        hostile = f'<img src="http://127.0.0.1:{spy.port}/name"> Eve'
+        add_signatures(campaign, 3, names=[hostile, "url(file:///etc/passwd)"], postcode="@import")
+        path, _ = render(make_export(campaign), tmp_path)
+    finally:
+        spy.close()
+    assert spy.requests == []
+    reader = PdfReader(path)
+    assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get("/Names", {}))
+    everything = "".join(page.extract_text() for page in reader.pages)
+    assert "Eve" in everything and "127.0.0.1" in everything  # the name is shown as text
+    assert "root:" not in everything
+
+
+def test_a_document_that_breaks_the_renderer_fails_only_its_job(app, tmp_path):
+    with app.test_request_context(), pytest.raises(DeliveryFailed):
+        render_isolated('<p style="font-size: 1e9px">Huge</p>', tmp_path / "huge.pdf")
+    render_isolated("<p>Fine</p>", tmp_path / "fine.pdf")  # this process carries on
+    assert "Fine" in PdfReader(tmp_path / "fine.pdf").pages[0].extract_text()
+
+
+@pytest.mark.parametrize("config_overrides", [{"EXPORT_PDF_SECONDS": 1}])
+def test_a_chunk_over_its_time_limit_fails_the_export(app, tmp_path):
+    rows = "".join(f"<tr><td>{i}</td><td>Name {i}</td></tr>" for i in range(20_000))
+    started = time.monotonic()
+    with app.test_request_context(), pytest.raises(DeliveryFailed, match="longer|memory or time"):
+        render_isolated(f"<table>{rows}</table>", tmp_path / "slow.pdf")
+    assert time.monotonic() - started < 30
