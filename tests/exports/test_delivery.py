@@ -238,3 +238,14 @@ def test_a_chunk_over_its_time_limit_fails_the_export(app, tmp_path):
     with app.test_request_context(), pytest.raises(DeliveryFailed, match="longer|memory or time"):
         render_isolated(f"<table>{rows}</table>", tmp_path / "slow.pdf")
     assert time.monotonic() - started < 30
+
+
+def test_an_arabic_document_has_its_cover_in_arabic(app, tmp_path):
+    campaign = make_campaign(languages=("en", "ar"))
+    add_signatures(campaign, 60, names=[ARABIC_NAME, "Grace Hopper", CJK_NAME])
+    export = make_export(campaign, language="ar")
+    path, _ = render(export, tmp_path)
+    texts = page_texts(path)
+    assert "Test campaign (ar)" in texts[0] and "60" in texts[0]
+    assert len(texts) == 1 + 2 and re.search(r"^\s*60\s", texts[-1], re.M)
+    save_pngs(path, "delivery-ar")
