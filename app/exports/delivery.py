@@ -361,7 +361,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
     total = facts.confirmed_count
     on_progress(0, total)
     title = campaign.translation(language).title
-    chunk_rows = max(1, current_app.config.get("EXPORT_PDF_CHUNK_ROWS", 4000) // ROWS_PER_PAGE)
+    chunk_rows = max(1, current_app.config.get("EXPORT_PDF_CHUNK_ROWS", 5000) // ROWS_PER_PAGE)
     chunk_rows *= ROWS_PER_PAGE  # whole pages per chunk
     with tempfile.TemporaryDirectory(prefix="rally-pdf-") as work:
         chunks = _list_chunks(work, campaign.id, facts, language, names_only, chunk_rows)
