@@ -160,7 +160,7 @@ def cover_html(export: Export, campaign: Campaign, facts: DeliveryFacts, languag
         language=language,
         text=text,
         # Sanitised when loaded; cleaned again here, since what reaches WeasyPrint must be safe.
-        body=Markup(render_markdown_html(text.body_html)),
+        body=Markup(resanitised_html(text.body_html)),
         organisation=organisation,
         facts=facts,
         countries=[
@@ -175,7 +175,7 @@ def cover_html(export: Export, campaign: Campaign, facts: DeliveryFacts, languag
     )
 
 
-def render_markdown_html(html: str) -> str:
+def resanitised_html(html: str) -> str:
     """Already-sanitised HTML run through the same allow-list once more (it is valid input)."""
     return nh3.clean(
         html,
