@@ -98,6 +98,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concept package."""
     from app.campaigns.views import bp as campaigns_bp
+    from app.exports.verification import bp as verification_bp
     from app.exports.views import bp as exports_bp
     from app.organisers.accounts.views import bp as accounts_bp
     from app.organisers.dashboard.views import bp as dashboard_bp
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (campaigns_bp, signatures_bp, accounts_bp, teams_bp, editor_bp, dashboard_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(verification_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,12 +1,14 @@
 """Case 13: hostile input in a PDF is text or dropped; nothing is ever fetched or embedded."""
 
 import io
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from flask import render_template_string
 from pypdf import PdfReader
 
-from app.core.pdf import NoFetching, render_pdf
+from app.core.pdf import STATIC_ROOT, NoFetching, SafeFetching, render_pdf
 
 HOSTILE_NAME = '<img src="http://169.254.169.254/latest/meta-data/"> Eve'
 RAW_ATTACKS = """
@@ -64,3 +66,77 @@ def test_font_face_rules_load_nothing(app):
     css = "@font-face { font-family: x; src: url(file:///etc/passwd) } p { font-family: x }"
     text, embedded = pdf_facts(render_pdf("<p>Hello</p>", stylesheets=(css,), fetcher=spy))
     assert "Hello" in text and spy.refused == [] and not embedded
+
+
+# The delivery renderer: data: URLs and the app's own static files only, never anything else.
+
+
+class SpyServer:
+    """A real HTTP server on 127.0.0.1 that counts the requests it gets."""
+
+    def __init__(self):
+        requests = self.requests = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the name http.server calls
+                requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/css")
+                self.end_headers()
+                self.wfile.write(b"p { color: red }")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def spy_server():
+    server = SpyServer()
+    yield server
+    server.close()
+
+
+def hostile_markup(port: int) -> str:
+    return f"""
+    <link rel="attachment" href="http://127.0.0.1:{port}/attachment">
+    <link rel="attachment" href="data:text/plain,secret">
+    <a rel="attachment" href="data:text/plain,secret2">download</a>
+    <link rel="stylesheet" href="http://127.0.0.1:{port}/style.css">
+    <style>@import url("http://127.0.0.1:{port}/import.css");
+      p {{ background: url(file:///etc/passwd) }}</style>
+    <img src="http://127.0.0.1:{port}/x"><img src="file:///etc/passwd">
+    <img src="file://{STATIC_ROOT}/../pyproject.toml">
+    <p style="background-image: url('http://127.0.0.1:{port}/bg')">Signers</p>
+    """
+
+
+def test_safe_fetching_reaches_no_server_no_file_and_embeds_nothing(app, spy_server):
+    fetcher = SafeFetching()
+    text, embedded = pdf_facts(render_pdf(hostile_markup(spy_server.port), fetcher=fetcher))
+    assert spy_server.requests == []  # nothing reached the network
+    assert "Signers" in text and "root:" not in text
+    assert not embedded  # not even the data: attachments
+    refused = " ".join(fetcher.refused)
+    assert "/etc/passwd" in refused and "pyproject.toml" in refused and "127.0.0.1" in refused
+
+
+def test_safe_fetching_allows_data_urls_and_bundled_files(app):
+    fetcher = SafeFetching()
+    pixel = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
+        "z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+    )
+    static_file = next(path for path in STATIC_ROOT.rglob("*") if path.is_file())
+    pdf = render_pdf(
+        f'<img src="{pixel}"><img src="file://{static_file}"><p>ok</p>', fetcher=fetcher
+    )
+    assert pdf.startswith(b"%PDF") and fetcher.refused == []

@@ -1,0 +1,433 @@
+"""The delivery PDF: a cover with the figures and a QR code, then the numbered signature list.
+
+Rendering is the slow, memory-hungry part, so the list is cut into chunks of whole pages and
+each chunk is rendered by WeasyPrint in a child process of its own with `resource` limits on
+memory and CPU: a hostile or huge input fails that one export with a clear message, never the
+worker that asked for it. Two chunks render at a time; pypdf joins them.
+
+Pages are laid out here, not by WeasyPrint: every list page holds ROWS_PER_PAGE rows of one
+line each, so the page count is known before rendering and each chunk is told the number of
+its first page and the document's total ("page X of Y" stays right across chunks).
+"""
+
+import errno
+import logging
+import math
+import multiprocessing
+import os
+import resource
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import nh3
+import segno
+from flask import current_app, render_template
+from flask_babel import force_locale, format_date, gettext
+from markupsafe import Markup
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy import func, select
+
+from app.campaigns.models import Campaign
+from app.campaigns.tallies import locality_key
+from app.core.countries import country_choices
+from app.core.database import utcnow
+from app.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from app.core.urls import absolute_url
+from app.exports.models import Export
+from app.extensions import db
+from app.organisers.models import Organisation
+from app.signatures.models import CONFIRMED, Signature
+
+log = logging.getLogger("rally.exports")
+
+ROWS_PER_PAGE = 45
+# Longer names and localities are cut so that every row is one line (and pages never overflow).
+NAME_SHOWN = 60
+LOCALITY_SHOWN = 24
+TOP_LOCALITIES = 10
+STYLESHEET = Path(__file__).resolve().parents[2] / "templates" / "pdf" / "delivery.css"
+# Exit codes a chunk's process reports (besides 0, and -N for a signal such as SIGXCPU).
+_OUT_OF_MEMORY = 3
+_FAILED = 4
+
+
+class DeliveryFailed(Exception):
+    """The delivery PDF could not be made; the message is shown to the organiser."""
+
+
+@dataclass
+class DeliveryFacts:
+    """What the document states: the count, the signing period and the breakdowns."""
+
+    confirmed_count: int
+    period_start: datetime | None
+    period_end: datetime | None
+    countries: list[tuple[str, int]] = field(default_factory=list)
+    localities: list[tuple[str, int]] = field(default_factory=list)
+
+
+def delivery_facts(campaign_id: int, with_localities: bool = True) -> DeliveryFacts:
+    """Count, period and breakdowns of the confirmed signatures, as of now.
+
+    Everything after is filtered by `confirmed_at <= period_end`, so signatures confirmed
+    while the export runs change neither the list nor the figures printed above it.
+    """
+    start, end = db.session.execute(
+        select(func.min(Signature.confirmed_at), func.max(Signature.confirmed_at)).where(
+            Signature.campaign_id == campaign_id, Signature.state == CONFIRMED
+        )
+    ).one()
+    if end is None:
+        return DeliveryFacts(0, None, None)
+    included = _included(campaign_id, end)
+    by_country = db.session.execute(
+        select(Signature.country, func.count())
+        .where(*included)
+        .group_by(Signature.country)
+        .order_by(func.count().desc(), Signature.country)
+    ).all()
+    facts = DeliveryFacts(sum(n for _, n in by_country), start, end, list(by_country))
+    if with_localities:
+        folded: Counter = Counter()
+        shown: dict[str, str] = {}
+        rows = db.session.execute(
+            select(Signature.postcode, func.count())
+            .where(*included, Signature.postcode != "")
+            .group_by(Signature.postcode)
+        )
+        for postcode, count in rows:
+            key, label = locality_key(postcode)
+            folded[key] += count
+            shown.setdefault(key, label)
+        top = sorted(folded.items(), key=lambda item: (-item[1], item[0]))[:TOP_LOCALITIES]
+        facts.localities = [(shown[key], count) for key, count in top]
+    return facts
+
+
+def _included(campaign_id: int, period_end: datetime):
+    return (
+        Signature.campaign_id == campaign_id,
+        Signature.state == CONFIRMED,
+        Signature.confirmed_at <= period_end,
+    )
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal: every character but letters, digits and spaces escaped.
+
+    Six-digit escapes need no terminating space, so nothing typed can end the string.
+    """
+    body = "".join(
+        ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"\\{ord(ch):06x}" for ch in text
+    )
+    return f'"{body}"'
+
+
+def page_css(title: str, first_page: int, total_pages: int) -> str:
+    """The @page rules of one chunk: running title, "page X of Y" counted from `first_page`."""
+    marker = "\x00"
+    label = gettext("Page %(page)s of %(pages)s", page=marker, pages=total_pages)
+    before, _, after = label.partition(marker)
+    running, before, after = css_string(title[:120]), css_string(before), css_string(after)
+    # Empirically (WeasyPrint 70) the first page shows the value it is reset to.
+    return (
+        f"@page {{ @top-left {{ content: {running} }}"
+        f" @bottom-right {{ content: {before} counter(page) {after} }} }}\n"
+        f"@page :first {{ counter-reset: page {int(first_page)} }}\n"
+    )
+
+
+def qr_data_uri(url: str) -> str:
+    """The verification URL as a QR code, an SVG in a data: URI (nothing to fetch)."""
+    return segno.make(url, error="m").svg_data_uri(scale=3, border=2)
+
+
+def cover_html(export: Export, campaign: Campaign, facts: DeliveryFacts, language: str) -> str:
+    """The cover pages' HTML, in the current locale."""
+    text = campaign.translation(language)
+    organisation = (
+        db.session.get(Organisation, campaign.organisation_id) if campaign.organisation_id else None
+    )
+    countries = dict(country_choices(language))
+    url = absolute_url("verification.page", code=export.verification_code)
+    return render_template(
+        "pdf/cover.html",
+        language=language,
+        text=text,
+        # Sanitised when loaded; cleaned again here, since what reaches WeasyPrint must be safe.
+        body=Markup(resanitised_html(text.body_html)),
+        organisation=organisation,
+        facts=facts,
+        countries=[
+            (countries.get(code, code) or gettext("Not given"), n) for code, n in facts.countries
+        ],
+        generated=format_date(utcnow(), "long"),
+        period_start=format_date(facts.period_start, "long") if facts.period_start else "",
+        period_end=format_date(facts.period_end, "long") if facts.period_end else "",
+        verification_url=url,
+        qr=qr_data_uri(url),
+        names_only=bool(export.options.get("names_only")),
+    )
+
+
+def resanitised_html(html: str) -> str:
+    """Already-sanitised HTML run through the same allow-list once more (it is valid input)."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        clean_content_tags={"script", "style", "iframe", "object", "embed", "template"},
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, so a row stays one line (a cut is marked with …)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def isolated(text: str) -> str:
+    """Text wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, as <bdi> would be.
+
+    Invisible characters typed into a name could otherwise leave the isolate early, so bidi
+    controls in it are dropped first (names are stored without them, this is a backstop).
+    """
+    return "\u2068" + text.translate(_BIDI_CONTROLS) + "\u2069"
+
+
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def list_html(rows, first_number: int, language: str, names_only: bool) -> str:
+    """The HTML of some list pages: ROWS_PER_PAGE one-line rows each, headings on each page."""
+    number_heading, date_heading = gettext("No."), gettext("Confirmed")
+    country_heading = gettext("Country")
+    width = max(5, len(number_heading), len(str(first_number + len(rows))))
+    date_width, country_width = max(10, len(date_heading)), max(2, len(country_heading))
+    heading = (
+        f"{number_heading:>{width}}  {date_heading:{date_width}}  {country_heading:{country_width}}"
+        f"  {gettext('Name') if names_only else gettext('Name · Locality')}"
+    )
+    lines = []
+    for i, (name, postcode, country, confirmed) in enumerate(rows):
+        line = (
+            f"{first_number + i:>{width}}  {confirmed.date().isoformat():{date_width}}"
+            f"  {(country or '--'):{country_width}}  {isolated(_cut(name, NAME_SHOWN))}"
+        )
+        if postcode and not names_only:
+            line += " · " + isolated(_cut(postcode, LOCALITY_SHOWN))
+        lines.append(line)
+    pages = [lines[i : i + ROWS_PER_PAGE] for i in range(0, len(lines), ROWS_PER_PAGE)]
+    return render_template("pdf/signatures.html", pages=pages, language=language, heading=heading)
+
+
+def _render_chunk(html_path: str, pdf_path: str, memory_mb: int, seconds: int) -> None:
+    """A chunk's process: limit itself, render one HTML file to one PDF file, exit."""
+    # WeasyPrint and its libraries are loaded first: the limits are for the rendering.
+    from app.core.pdf import SafeFetching, render_pdf
+
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    try:
+        html = Path(html_path).read_text("utf-8")
+        css = STYLESHEET.read_text("utf-8")
+        css_extra = Path(html_path + ".css").read_text("utf-8")
+        Path(pdf_path).write_bytes(render_pdf(html, (css, css_extra), fetcher=SafeFetching()))
+    except MemoryError:
+        os._exit(_OUT_OF_MEMORY)
+    except OSError as error:
+        os._exit(_OUT_OF_MEMORY if error.errno == errno.ENOMEM else _FAILED)
+    except Exception:  # noqa: BLE001 - any failure is this chunk's; the parent reports it
+        os._exit(_FAILED)
+
+
+@dataclass
+class _Chunk:
+    html_path: str
+    pdf_path: str
+    rows: int
+    pages: int
+    process: multiprocessing.Process | None = None
+    started: float = 0.0
+
+
+def _run_chunks(chunks: list[_Chunk], on_done: Callable[[_Chunk], None]) -> None:
+    """Render the chunks, at most EXPORT_PDF_PROCESSES at a time, each within its limits."""
+    config = current_app.config
+    memory_mb = config.get("EXPORT_PDF_MEMORY_MB", 1024)
+    seconds = config.get("EXPORT_PDF_SECONDS", 300)
+    parallel = max(1, config.get("EXPORT_PDF_PROCESSES", 2))
+    context = multiprocessing.get_context("spawn")
+    waiting, running = list(chunks), []
+    try:
+        while waiting or running:
+            while waiting and len(running) < parallel:
+                chunk = waiting.pop(0)
+                chunk.process = context.Process(
+                    target=_render_chunk,
+                    args=(chunk.html_path, chunk.pdf_path, memory_mb, seconds),
+                    daemon=True,
+                )
+                chunk.process.start()
+                chunk.started = time.monotonic()
+                running.append(chunk)
+            for chunk in list(running):
+                # CPU time is capped by RLIMIT_CPU; wall time too, for a chunk stuck waiting.
+                chunk.process.join(timeout=0.05)
+                if chunk.process.exitcode is None:
+                    if time.monotonic() - chunk.started > seconds * 2 + 30:
+                        raise DeliveryFailed(_too_slow())
+                    continue
+                running.remove(chunk)
+                _check_exit(chunk.process.exitcode)
+                on_done(chunk)
+    finally:
+        for chunk in running:
+            chunk.process.kill()
+            chunk.process.join()
+
+
+def render_isolated(html: str, pdf_path: Path, page_rules: str = "") -> None:
+    """Render one HTML document into `pdf_path` in a limited child process, as chunks are.
+
+    Raises DeliveryFailed if the child fails or runs out of memory or time.
+    """
+    html_path = str(pdf_path) + ".html"
+    Path(html_path).write_text(html, "utf-8")
+    Path(html_path + ".css").write_text(page_rules, "utf-8")
+    try:
+        _run_chunks([_Chunk(html_path, str(pdf_path), 0, 0)], lambda chunk: None)
+    finally:
+        Path(html_path).unlink(missing_ok=True)
+        Path(html_path + ".css").unlink(missing_ok=True)
+
+
+def _too_slow() -> str:
+    return gettext(
+        "The PDF took longer to make than allowed. Try again later, or ask the site's "
+        "administrators to raise the limit."
+    )
+
+
+def _check_exit(code: int) -> None:
+    if code == 0:
+        return
+    if code == _OUT_OF_MEMORY or code == -9:
+        raise DeliveryFailed(
+            gettext("The PDF needed more memory than allowed, so it was not made.")
+        )
+    if code == -24:  # SIGXCPU: over RLIMIT_CPU
+        raise DeliveryFailed(_too_slow())
+    if code < 0:  # a crash: C libraries that cannot allocate under RLIMIT_AS abort
+        raise DeliveryFailed(
+            gettext("The PDF needed more memory or time than allowed, so it was not made.")
+        )
+    log.warning("A delivery PDF chunk exited with %s", code)
+    raise DeliveryFailed(gettext("The PDF could not be made. Nothing was sent to anyone."))
+
+
+def _count_pages(pdf_path: str) -> int:
+    return len(PdfReader(pdf_path).pages)
+
+
+def write_delivery_pdf(export: Export, path: Path, on_progress) -> None:
+    """Render the delivery PDF of export.campaign_id into `path` (the caller commits).
+
+    Sets export.confirmed_count, period_start and period_end; calls on_progress(done, total)
+    as chunks finish; raises DeliveryFailed with a message for the organiser on any failure.
+    """
+    campaign = db.session.get(Campaign, export.campaign_id)
+    if campaign is None:
+        raise DeliveryFailed(gettext("The campaign no longer exists."))
+    options = export.options or {}
+    language = options.get("language") or campaign.default_language
+    if language not in campaign.languages:
+        language = campaign.default_language
+    names_only = bool(options.get("names_only"))
+    with force_locale(language):
+        _write(export, campaign, Path(path), on_progress, language, names_only)
+
+
+def _write(export, campaign, path: Path, on_progress, language: str, names_only: bool) -> None:
+    facts = delivery_facts(campaign.id, with_localities=not names_only)
+    export.confirmed_count = facts.confirmed_count
+    export.period_start, export.period_end = facts.period_start, facts.period_end
+    total = facts.confirmed_count
+    on_progress(0, total)
+    title = campaign.translation(language).title
+    chunk_rows = max(1, current_app.config.get("EXPORT_PDF_CHUNK_ROWS", 5000) // ROWS_PER_PAGE)
+    chunk_rows *= ROWS_PER_PAGE  # whole pages per chunk
+    with tempfile.TemporaryDirectory(prefix="rally-pdf-") as work:
+        chunks = _list_chunks(work, campaign.id, facts, language, names_only, chunk_rows)
+        # The list as read is what the document states, even if a signature changed meanwhile.
+        facts.confirmed_count = export.confirmed_count = total = sum(c.rows for c in chunks)
+        list_pages = sum(chunk.pages for chunk in chunks)
+        cover = _Chunk(f"{work}/cover.html", f"{work}/cover.pdf", 0, 0)
+        Path(cover.html_path).write_text(cover_html(export, campaign, facts, language), "utf-8")
+        # The cover's page count is only known once rendered; it rarely differs from one.
+        cover_pages = 1
+        for _attempt in range(3):
+            Path(cover.html_path + ".css").write_text(
+                page_css(title, 1, cover_pages + list_pages), "utf-8"
+            )
+            _run_chunks([cover], lambda chunk: None)
+            rendered = _count_pages(cover.pdf_path)
+            if rendered == cover_pages:
+                break
+            cover_pages = rendered
+        first_page = cover_pages + 1
+        for chunk in chunks:
+            Path(chunk.html_path + ".css").write_text(
+                page_css(title, first_page, cover_pages + list_pages), "utf-8"
+            )
+            first_page += chunk.pages
+        done = 0
+
+        def finished(chunk: _Chunk) -> None:
+            nonlocal done
+            if _count_pages(chunk.pdf_path) != chunk.pages:
+                raise DeliveryFailed(
+                    gettext("The PDF could not be made. Nothing was sent to anyone.")
+                )
+            done += chunk.rows
+            on_progress(done, total)
+
+        _run_chunks(chunks, finished)
+        writer = PdfWriter()
+        for part in [cover, *chunks]:
+            writer.append(part.pdf_path)
+        writer.add_metadata({"/Title": title})
+        with open(path, "wb") as out:
+            writer.write(out)
+
+
+def _list_chunks(work, campaign_id, facts, language, names_only, chunk_rows) -> list[_Chunk]:
+    """Write each chunk's HTML, reading the rows from the database in order, a chunk at a time."""
+    if not facts.confirmed_count:
+        return []
+    query = (
+        select(Signature.name, Signature.postcode, Signature.country, Signature.confirmed_at)
+        .where(*_included(campaign_id, facts.period_end))
+        .order_by(Signature.confirmed_at, Signature.id)
+        .execution_options(yield_per=chunk_rows)
+    )
+    chunks, number = [], 1
+    for partition in db.session.execute(query).partitions(chunk_rows):
+        index = len(chunks)
+        chunk = _Chunk(
+            f"{work}/list-{index}.html",
+            f"{work}/list-{index}.pdf",
+            len(partition),
+            math.ceil(len(partition) / ROWS_PER_PAGE),
+        )
+        html = list_html(partition, number, language, names_only)
+        Path(chunk.html_path).write_text(html, "utf-8")
+        number += len(partition)
+        chunks.append(chunk)
+    return chunks

@@ -1,0 +1,251 @@
+"""The delivery PDF, parsed back with pypdf: figures, names in every script, pages, QR, limits."""
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import segno
+from pypdf import PdfReader
+
+from app.core.database import utcnow
+from app.core.urls import absolute_url
+from app.exports.delivery import (
+    ROWS_PER_PAGE,
+    DeliveryFailed,
+    cover_html,
+    delivery_facts,
+    qr_data_uri,
+    render_isolated,
+    write_delivery_pdf,
+)
+from app.exports.models import Export, ExportKind
+from app.extensions import db
+from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
+from tests.factories import make_campaign, make_organisation, make_organiser
+
+ARABIC_NAME = "ليلى عبد الله"
+CJK_NAME = "王小明"
+HAS_CJK_FONT = (
+    shutil.which("fc-list") is not None
+    and "CJK" in subprocess.run(["fc-list"], capture_output=True, text=True).stdout
+)
+ARTEFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
+
+
+def add_signatures(campaign, count, state=CONFIRMED, names=None, start=None, **extra):
+    """`count` signatures inserted in one go (the factory commits one by one)."""
+    start = start or utcnow() - timedelta(days=30)
+    names = names or ["Zoë Ångström"]
+    rows = []
+    for i in range(count):
+        email = f"signer{campaign.id}-{state}-{i}@example.org"
+        rows.append(
+            dict(
+                campaign_id=campaign.id,
+                state=state,
+                name=names[i % len(names)],
+                name_search="",
+                email=email,
+                email_normalised=email,
+                postcode=extra.get("postcode", f"Town {i % 3}"),
+                country=extra.get("country", ["GB", "FR", "EG"][i % 3]),
+                language="en",
+                confirmed_at=start + timedelta(minutes=i) if state == CONFIRMED else None,
+            )
+        )
+    db.session.execute(db.insert(Signature), rows)
+    db.session.commit()
+
+
+def make_export(campaign, **options) -> Export:
+    export = Export(
+        campaign_id=campaign.id,
+        kind=ExportKind.PDF,
+        options=options,
+        verification_code=f"code{campaign.id}x",
+    )
+    db.session.add(export)
+    db.session.commit()
+    return export
+
+
+def render(export, tmp_path) -> tuple[Path, list]:
+    progress = []
+    path = tmp_path / "delivery.pdf"
+    write_delivery_pdf(export, path, lambda done, total: progress.append((done, total)))
+    return path, progress
+
+
+def page_texts(path):
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def test_cover_states_the_figures_and_the_list_is_complete(app, tmp_path):
+    owner = make_organiser()
+    organisation = make_organisation(owner=owner)
+    campaign = make_campaign(organisation=organisation)
+    add_signatures(campaign, 7, names=["Zoë Ångström", ARABIC_NAME, CJK_NAME])
+    add_signatures(campaign, 2, state=PENDING)
+    add_signatures(campaign, 2, state=HELD)
+    add_signatures(campaign, 2, state=INVALIDATED)
+    export = make_export(campaign)
+    path, progress = render(export, tmp_path)
+
+    texts = page_texts(path)
+    cover = texts[0]
+    assert "Confirmed signatures" in cover and re.search(r"Confirmed signatures\s*7\b", cover)
+    assert organisation.name in cover
+    assert "Egypt" in cover and "France" in cover  # the breakdown by country, named
+    assert "Town 0" in cover  # top localities
+    assert absolute_url("verification.page", code=export.verification_code) in cover
+    assert export.confirmed_count == 7
+    assert export.period_start < export.period_end
+    assert progress[0] == (0, 7) and progress[-1] == (7, 7)
+    listing = "\n".join(texts[1:])
+    assert "Zoë Ångström" in listing and ARABIC_NAME.split()[0] in listing.replace("\u200f", "")
+    assert "@example.org" not in "".join(texts)  # emails never appear
+    assert re.search(r"^\s*7\s", listing, re.M) and not re.search(r"^\s*8\s", listing, re.M)
+
+
+@pytest.mark.skipif(not HAS_CJK_FONT, reason="fonts-noto-cjk is not installed")
+def test_cjk_names_have_glyphs(app, tmp_path):
+    campaign = make_campaign()
+    add_signatures(campaign, 2, names=[CJK_NAME])
+    path, _ = render(make_export(campaign), tmp_path)
+    assert CJK_NAME in "".join(page_texts(path))
+
+
+@pytest.mark.parametrize("config_overrides", [{"EXPORT_PDF_CHUNK_ROWS": 50}])
+def test_page_numbers_are_right_across_chunks(app, tmp_path):
+    campaign = make_campaign()
+    add_signatures(campaign, 120, names=["Grace Hopper", ARABIC_NAME, CJK_NAME, "Zoë Ångström"])
+    path, progress = render(make_export(campaign), tmp_path)
+    texts = page_texts(path)
+    list_pages = -(-120 // ROWS_PER_PAGE)
+    # Chunks hold whole pages (45 rows here): three chunks of 45, 45 and 30 rows.
+    assert len(texts) == 1 + list_pages
+    total = len(texts)
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {total}" in text, text[-80:]
+    assert re.search(r"^\s*120\s", texts[-1], re.M)
+    assert [done for done, _ in progress] == [0, 45, 90, 120]
+    # Column headings on every list page.
+    assert all("Locality" in text and "Confirmed" in text for text in texts[1:])
+    save_pngs(path, "delivery")
+
+
+def save_pngs(path, stem):
+    """The first two pages as PNGs, for a person to look at."""
+    pdfium = pytest.importorskip("pypdfium2")
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    document = pdfium.PdfDocument(str(path))
+    for index in range(min(2, len(document))):
+        image = document[index].render(scale=1.5).to_pil()
+        image.save(ARTEFACTS / f"{stem}-page-{index + 1}.png")
+    document.close()
+    assert (ARTEFACTS / f"{stem}-page-1.png").stat().st_size > 1000
+
+
+def test_names_only_leaves_localities_out(app, tmp_path):
+    campaign = make_campaign()
+    add_signatures(campaign, 5, postcode="Atlantis 99")
+    path, _ = render(make_export(campaign, names_only=True), tmp_path)
+    text = "".join(page_texts(path))
+    assert "Atlantis" not in text and "Locality" not in text
+    assert "Zoë Ångström" in text
+
+
+def test_the_qr_code_encodes_the_verification_url(app, tmp_path):
+    campaign = make_campaign()
+    add_signatures(campaign, 3)
+    export = make_export(campaign)
+    url = absolute_url("verification.page", code=export.verification_code)
+    with app.test_request_context():
+        html = cover_html(export, campaign, delivery_facts(campaign.id), "en")
+    assert qr_data_uri(url) in html
+    assert qr_data_uri(url) == segno.make(url, error="m").svg_data_uri(scale=3, border=2)
+    assert url in html
+
+
+def test_an_empty_campaign_makes_a_cover_only(app, tmp_path):
+    campaign = make_campaign()
+    export = make_export(campaign)
+    path, progress = render(export, tmp_path)
+    assert len(PdfReader(path).pages) == 1 and export.confirmed_count == 0
+    assert progress == [(0, 0)]
+
+
+def test_the_file_is_what_the_sha256_says(app, tmp_path):
+    campaign = make_campaign()
+    add_signatures(campaign, 3)
+    path, _ = render(make_export(campaign), tmp_path)
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF") and hashlib.sha256(data).hexdigest()
+    assert "/EmbeddedFiles" not in str(PdfReader(io.BytesIO(data)).trailer["/Root"])
+
+
+@pytest.mark.parametrize("config_overrides", [{"EXPORT_PDF_MEMORY_MB": 150}])
+def test_a_chunk_over_its_memory_limit_fails_the_export_only(app, tmp_path):
+    campaign = make_campaign()
+    add_signatures(campaign, 3)
+    with pytest.raises(DeliveryFailed, match="memory"):
+        render(make_export(campaign), tmp_path)
+    assert not (tmp_path / "delivery.pdf").exists()
+
+
+def test_hostile_names_and_petition_text_fetch_nothing(app, tmp_path):
+    from tests.core.test_pdf import SpyServer, hostile_markup
+
+    spy = SpyServer()
+    try:
+        campaign = make_campaign()
+        text = campaign.translation("en")
+        # Stored HTML is sanitised when loaded; this skips that, as a bug or a bad import might.
+        text.body_html = hostile_markup(spy.port) + '<p style="font-size: 1e9px">Big</p>'
+        text.title = f'<img src="http://127.0.0.1:{spy.port}/title"> Title'
+        db.session.commit()
+        hostile = f'<img src="http://127.0.0.1:{spy.port}/name"> Eve'
+        add_signatures(campaign, 3, names=[hostile, "url(file:///etc/passwd)"], postcode="@import")
+        path, _ = render(make_export(campaign), tmp_path)
+    finally:
+        spy.close()
+    assert spy.requests == []
+    reader = PdfReader(path)
+    assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get("/Names", {}))
+    everything = "".join(page.extract_text() for page in reader.pages)
+    assert "Eve" in everything and "127.0.0.1" in everything  # the name is shown as text
+    assert "root:" not in everything
+
+
+def test_a_document_that_breaks_the_renderer_fails_only_its_job(app, tmp_path):
+    with app.test_request_context(), pytest.raises(DeliveryFailed):
+        render_isolated('<p style="font-size: 1e9px">Huge</p>', tmp_path / "huge.pdf")
+    render_isolated("<p>Fine</p>", tmp_path / "fine.pdf")  # this process carries on
+    assert "Fine" in PdfReader(tmp_path / "fine.pdf").pages[0].extract_text()
+
+
+@pytest.mark.parametrize("config_overrides", [{"EXPORT_PDF_SECONDS": 1}])
+def test_a_chunk_over_its_time_limit_fails_the_export(app, tmp_path):
+    rows = "".join(f"<tr><td>{i}</td><td>Name {i}</td></tr>" for i in range(20_000))
+    started = time.monotonic()
+    with app.test_request_context(), pytest.raises(DeliveryFailed, match="longer|memory or time"):
+        render_isolated(f"<table>{rows}</table>", tmp_path / "slow.pdf")
+    assert time.monotonic() - started < 30
+
+
+def test_an_arabic_document_has_its_cover_in_arabic(app, tmp_path):
+    campaign = make_campaign(languages=("en", "ar"))
+    add_signatures(campaign, 60, names=[ARABIC_NAME, "Grace Hopper", CJK_NAME])
+    export = make_export(campaign, language="ar")
+    path, _ = render(export, tmp_path)
+    texts = page_texts(path)
+    assert "Test campaign (ar)" in texts[0] and "60" in texts[0]
+    assert len(texts) == 1 + 2 and re.search(r"^\s*60\s", texts[-1], re.M)
+    save_pngs(path, "delivery-ar")
