@@ -23,6 +23,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     configure(app, config_overrides or {})
     register_extensions(app)
     register_blueprints(app)
+    register_jobs()
     register_cli(app)
     register_errors(app)
     return app
@@ -106,10 +107,24 @@ def register_blueprints(app: Flask) -> None:
     from app.organisers.teams.views import bp as teams_bp
     from app.signatures.views import bp as signatures_bp
 
-    for blueprint in (campaigns_bp, signatures_bp, accounts_bp, teams_bp, editor_bp, dashboard_bp):
+    for blueprint in (
+        campaigns_bp,
+        signatures_bp,
+        accounts_bp,
+        teams_bp,
+        editor_bp,
+        dashboard_bp,
+        exports_bp,
+        verification_bp,
+    ):
         app.register_blueprint(blueprint)
-    app.register_blueprint(exports_bp)
-    app.register_blueprint(verification_bp)
+
+
+def register_jobs() -> None:
+    """Import every package's jobs, so a worker knows each task a request may queue."""
+    from app.campaigns import jobs as _campaign_jobs  # noqa: F401
+    from app.exports import jobs as _export_jobs  # noqa: F401
+    from app.signatures import jobs as _signature_jobs  # noqa: F401
 
 
 def register_cli(app: Flask) -> None:

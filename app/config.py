@@ -146,6 +146,12 @@ def build_config(instance_path: str) -> dict:
         # A download asks for the password again when the login is older than this.
         "EXPORT_REAUTH_SECONDS": _int("EXPORT_REAUTH_SECONDS", 15 * 60),
         "RATELIMIT_EXPORT": env.get("RATELIMIT_EXPORT", "10 per hour"),
+        # The delivery PDF is rendered in chunks, each in a child process with these limits.
+        "EXPORT_PDF_CHUNK_ROWS": _int("EXPORT_PDF_CHUNK_ROWS", 5000),
+        "EXPORT_PDF_PROCESSES": _int("EXPORT_PDF_PROCESSES", 2),
+        "EXPORT_PDF_MEMORY_MB": _int("EXPORT_PDF_MEMORY_MB", 1024),
+        "EXPORT_PDF_SECONDS": _int("EXPORT_PDF_SECONDS", 300),
+        "RATELIMIT_VERIFY_CHECK": env.get("RATELIMIT_VERIFY_CHECK", "10 per hour"),
         # i18n
         "LANGUAGES": ("en", "ar"),
         "BABEL_DEFAULT_LOCALE": "en",

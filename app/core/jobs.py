@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask
-from huey import Huey, crontab
+from huey import Huey
 from huey.storage import BaseStorage, RedisStorage, SqliteStorage
 
 log = logging.getLogger("rally.jobs")
@@ -101,13 +101,3 @@ def run_worker(workers: int) -> None:
     """Run Huey's consumer with `workers` threads and the periodic scheduler, until stopped."""
     consumer = huey.create_consumer(workers=workers, periodic=True, worker_type="thread")
     consumer.run()
-
-
-@periodic_task(crontab(minute="*"))
-def close_expired_campaigns_job() -> None:
-    """Every minute: close the open campaigns whose deadline has passed."""
-    from app.campaigns.services import close_expired_campaigns
-
-    closed = close_expired_campaigns()
-    if closed:
-        log.info("closed campaigns past their deadline: %s", ", ".join(closed))

@@ -260,9 +260,9 @@ class _Chunk:
 def _run_chunks(chunks: list[_Chunk], on_done: Callable[[_Chunk], None]) -> None:
     """Render the chunks, at most EXPORT_PDF_PROCESSES at a time, each within its limits."""
     config = current_app.config
-    memory_mb = config.get("EXPORT_PDF_MEMORY_MB", 1024)
-    seconds = config.get("EXPORT_PDF_SECONDS", 300)
-    parallel = max(1, config.get("EXPORT_PDF_PROCESSES", 2))
+    memory_mb = config["EXPORT_PDF_MEMORY_MB"]
+    seconds = config["EXPORT_PDF_SECONDS"]
+    parallel = max(1, config["EXPORT_PDF_PROCESSES"])
     context = multiprocessing.get_context("spawn")
     waiting, running = list(chunks), []
     try:
@@ -361,7 +361,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
     total = facts.confirmed_count
     on_progress(0, total)
     title = campaign.translation(language).title
-    chunk_rows = max(1, current_app.config.get("EXPORT_PDF_CHUNK_ROWS", 5000) // ROWS_PER_PAGE)
+    chunk_rows = max(1, current_app.config["EXPORT_PDF_CHUNK_ROWS"] // ROWS_PER_PAGE)
     chunk_rows *= ROWS_PER_PAGE  # whole pages per chunk
     with tempfile.TemporaryDirectory(prefix="rally-pdf-") as work:
         chunks = _list_chunks(work, campaign.id, facts, language, names_only, chunk_rows)

@@ -107,7 +107,7 @@ def page(code):
 
 
 @bp.post("/v/<code>")
-@limiter.limit(lambda: current_app.config.get("RATELIMIT_VERIFY_CHECK", "10 per hour"))
+@limiter.limit(lambda: current_app.config["RATELIMIT_VERIFY_CHECK"])
 def check(code):
     """Queue the answer to the address typed; the page says the same either way."""
     export = verifiable_export(code) or abort(404)

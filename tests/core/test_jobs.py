@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from huey.storage import RedisStorage, SqliteStorage
 
+from app.campaigns.jobs import close_expired_campaigns_job
 from app.campaigns.models import CLOSED
 from app.config import build_config
-from app.core import jobs
 from app.core.jobs import huey, run_queued_jobs
 from app.exports import services
 from app.exports.models import Export, ExportStatus
@@ -53,7 +53,7 @@ def test_a_deadline_passes_and_the_periodic_job_closes_the_campaign(app):
     assert "remove_old_exports_job" not in {
         task.name for task in huey.read_periodic(datetime(2026, 1, 1, 12, 11))
     }
-    huey.enqueue(jobs.close_expired_campaigns_job.s())
+    huey.enqueue(close_expired_campaigns_job.s())
     db.session.commit()
     assert run_queued_jobs() == 1
     db.session.expire_all()
@@ -88,7 +88,7 @@ def test_a_real_consumer_runs_a_queued_export(app):
 
 def test_flask_jobs_run_empties_the_queue(app, runner):
     campaign = make_expired_campaign()
-    huey.enqueue(jobs.close_expired_campaigns_job.s())
+    huey.enqueue(close_expired_campaigns_job.s())
     db.session.commit()
     result = runner.invoke(args=["jobs", "run"])
     assert result.exit_code == 0 and "ran 1 jobs" in result.output
@@ -104,7 +104,7 @@ def test_with_redis_url_the_queue_is_in_redis(app):
     assert isinstance(huey.storage, RedisStorage)
     huey.flush()
     campaign = make_expired_campaign()
-    huey.enqueue(jobs.close_expired_campaigns_job.s())
+    huey.enqueue(close_expired_campaigns_job.s())
     assert huey.pending_count() == 1
     db.session.commit()
     assert run_queued_jobs() == 1

@@ -253,3 +253,4 @@ class DeliveryForm(TypedForm):
         filters=[lines],
         validators=[at_most(2000), readable_text],
     )
+    tell_signers = BooleanField(_l("Email the news to signers who agreed to be contacted"))

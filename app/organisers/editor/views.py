@@ -47,6 +47,7 @@ from app.organisers.editor.forms import (
 )
 from app.organisers.models import Role
 from app.signatures.forms import SignForm
+from app.signatures.jobs import tell_signers_of_delivery_job
 
 bp = Blueprint("editor", __name__)
 
@@ -403,9 +404,13 @@ def delivery(campaign, role):
     if request.method == "POST" and form.validate():
         delivered_on = date.fromisoformat(form.delivered_on.data)
         record_delivery(
-            campaign, delivered_on, form.delivered_to.data, form.note.data, current_user.id
+            campaign, delivered_on, form.delivered_to.data, form.note.data or "", current_user.id
         )
         flash(_("The delivery is recorded. The public page now shows it."))
+        if form.tell_signers.data:
+            # One batch per job run: a big campaign's emails are queued in the background.
+            tell_signers_of_delivery_job(campaign.id)
+            flash(_("The signers who agreed to be contacted will get the news by email."))
         return redirect(url_for(".delivery", campaign_id=campaign.id), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template("editor/delivery.html", campaign=campaign, form=form), status

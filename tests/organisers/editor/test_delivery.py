@@ -2,23 +2,33 @@
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.core.audit import AuditEvent
+from app.core.jobs import run_queued_jobs
+from app.core.outbox import send_due_emails
 from app.extensions import db
 from app.organisers.models import Role
+from app.signatures.models import CONFIRMED
 from tests.factories import (
     csrf_token,
     log_in_as,
     make_campaign,
     make_member,
     make_organisation,
+    make_signature,
 )
 
 
 def record(client, campaign, **fields):
     path = f"/dashboard/campaigns/{campaign.id}/delivery"
     return client.post(path, data={"csrf_token": csrf_token(client, path), **fields})
+
+
+@pytest.fixture
+def config_overrides(tmp_path):
+    return {"JOBS_SQLITE_PATH": str(tmp_path / "jobs.sqlite3")}
 
 
 def test_an_editor_records_the_delivery_and_the_public_page_shows_it(app, client):
@@ -65,3 +75,21 @@ def test_bad_delivery_input_is_refused_next_to_each_field(client):
         assert f'id="{error_id}"' in response.get_data(as_text=True), fields
     db.session.expire_all()
     assert campaign.delivered_on is None
+
+
+def test_telling_signers_runs_as_a_background_job(app, client, smtp, tmp_path):
+    organisation = make_organisation(slug="team")
+    campaign = make_campaign(slug="c", organisation=organisation)
+    for n in range(3):
+        signature = make_signature(campaign, state=CONFIRMED, email=f"s{n}@example.org")
+        signature.contact_consent = n != 2
+    db.session.commit()
+    log_in_as(client, make_member(organisation, role=Role.EDITOR))
+    response = record(
+        client, campaign, delivered_on="2026-11-20", delivered_to="Council", tell_signers="y"
+    )
+    assert response.status_code == 303
+    db.session.commit()  # end the test's read transaction: SQLite lets one writer in
+    assert run_queued_jobs() >= 1  # the job queued by the request, as a worker runs it
+    send_due_emails()
+    assert sorted(m["To"] for m in smtp.messages) == ["s0@example.org", "s1@example.org"]

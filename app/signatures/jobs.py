@@ -1,0 +1,17 @@
+"""Signature jobs: telling signers who agreed to hear from the organisers about a delivery."""
+
+from app.campaigns.models import Campaign
+from app.core.jobs import task
+from app.extensions import db
+from app.signatures.services import tell_signers_of_delivery
+
+
+@task()
+def tell_signers_of_delivery_job(campaign_id: int, after_id: int = 0) -> None:
+    """Queue one batch of delivery emails, then queue the job again for the next batch."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.delivered_on is None:
+        return
+    next_after = tell_signers_of_delivery(campaign, after_id=after_id)
+    if next_after is not None:
+        tell_signers_of_delivery_job(campaign_id, next_after)
