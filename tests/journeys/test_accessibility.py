@@ -13,6 +13,8 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale, gettext
 
+from app.core.database import utcnow
+from app.exports.models import Export, ExportKind, ExportStatus
 from app.extensions import db
 from app.organisers.models import Role
 from app.signatures.services import confirmation_token
@@ -96,6 +98,24 @@ class Visit:
         if expired:
             self.app.config["CONFIRMATION_MAX_AGE"] = timedelta(seconds=-1)
         return f"/confirm/{token}"
+
+    def delivery_document(self) -> str:
+        """The verification page of a finished delivery PDF of a new campaign."""
+        campaign = make_campaign(languages=("en", "ar"))
+        export = Export(
+            campaign_id=campaign.id,
+            kind=ExportKind.PDF,
+            status=ExportStatus.DONE,
+            verification_code="Vq7Kp2Xw9m",
+            sha256="0" * 64,
+            confirmed_count=1204,
+            period_start=utcnow(),
+            period_end=utcnow(),
+            finished_at=utcnow(),
+        )
+        db.session.add(export)
+        db.session.commit()
+        return "/v/Vq7Kp2Xw9m"
 
     def log_in(
         self, admin: bool = False, two_factor: bool = False, second_step: bool = True
@@ -305,6 +325,13 @@ ORGANISER_PAGES = [
         ),
         "Two-step login",
     ),
+    (
+        "exports",
+        lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/exports"),
+        lambda language: gettext("Exports: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    ("reauthenticate", lambda v: v.organiser_page("/reauthenticate"), "Confirm it is you"),
+    ("verification", lambda v: v.go(v.delivery_document()), "Check a delivery document"),
     ("site-settings", lambda v: v.organiser_page("/admin/settings", admin=True), "Site settings"),
 ]
 
