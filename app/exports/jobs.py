@@ -12,14 +12,23 @@ log = logging.getLogger("rally.exports")
 
 @task()
 def run_export_job(export_id: int) -> None:
-    """Make the file of one export (queued by request_export and by the requeue job)."""
+    """Make the file of one export (queued by start_export and by the requeue job)."""
     services.run_export(export_id)
+
+
+def start_export(campaign, organiser, kind: str, options: dict):
+    """Record an export request and queue its job; returns the Export."""
+    export = services.request_export(campaign, organiser, kind, options)
+    # Queued after the request's commit, so a worker never looks for a row it cannot see.
+    run_export_job(export.id)
+    return export
 
 
 @periodic_task(crontab(minute="*"))
 def requeue_stalled_exports_job() -> None:
     """Every minute: queue again the exports whose worker died while making them."""
-    services.requeue_stalled_exports()
+    for export_id in services.requeue_stalled_exports():
+        run_export_job(export_id)
 
 
 @periodic_task(crontab(minute="*/10"))

@@ -61,9 +61,7 @@ def new_verification_code() -> str:
 
 
 def request_export(campaign: Campaign, organiser: Organiser, kind: str, options: dict) -> Export:
-    """Record an export request, audit it and queue its job."""
-    from app.exports.jobs import run_export_job
-
+    """Record and audit an export request (app.exports.jobs.start_export also queues it)."""
     export = Export(
         campaign_id=campaign.id,
         kind=ExportKind(kind),
@@ -83,10 +81,7 @@ def request_export(campaign: Campaign, organiser: Organiser, kind: str, options:
         kind=str(kind),
         campaign_id=campaign.id,
     )
-    export_id = export.id
     db.session.commit()
-    # Queued after the commit, so a worker never looks for a row it cannot see yet.
-    run_export_job(export_id)
     return export
 
 
@@ -281,10 +276,8 @@ def _sync_folder(folder: Path) -> None:
 def requeue_stalled_exports(now: datetime | None = None) -> list[int]:
     """Queue again the exports whose worker died mid-run; fail those out of attempts.
 
-    Returns the ids queued again.
+    Returns the ids to queue again (the periodic job queues them).
     """
-    from app.exports.jobs import run_export_job
-
     now = now or utcnow()
     config = current_app.config
     cutoff = now - timedelta(seconds=config["EXPORT_LEASE_SECONDS"])
@@ -312,7 +305,6 @@ def requeue_stalled_exports(now: datetime | None = None) -> list[int]:
     db.session.commit()
     for export_id in requeued:
         log.warning("export %s lost its worker; queued again", export_id)
-        run_export_job(export_id)
     return requeued
 
 

@@ -23,10 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.database import utcnow
-from app.exports import (
-    jobs,  # noqa: F401 - declares the export jobs on the queue
-    services,
-)
+from app.exports import jobs, services
 from app.exports.forms import (
     COLUMN_LABELS,
     STATE_LABELS,
@@ -125,7 +122,7 @@ def start(campaign, role):
         options = form.options()
     else:
         return render_exports_page(campaign, role, status=400)
-    services.request_export(campaign, current_user, kind, options)
+    jobs.start_export(campaign, current_user, kind, options)
     flash(_("The export has started. This page shows its progress."))
     return redirect(url_for(".index", campaign_id=campaign.id), code=303)
 

@@ -15,6 +15,7 @@ from app.campaigns.models import CLOSED
 from app.config import build_config
 from app.core.jobs import huey, run_queued_jobs
 from app.exports import services
+from app.exports.jobs import start_export
 from app.exports.models import Export, ExportStatus
 from app.extensions import db
 from tests.factories import make_expired_campaign, make_organiser, make_signature
@@ -63,7 +64,7 @@ def test_a_deadline_passes_and_the_periodic_job_closes_the_campaign(app):
 def test_a_real_consumer_runs_a_queued_export(app):
     campaign = make_expired_campaign()
     make_signature(campaign, state="confirmed", name="Consumed")
-    export = services.request_export(campaign, make_organiser(), "csv", {"columns": ["name"]})
+    export = start_export(campaign, make_organiser(), "csv", {"columns": ["name"]})
     export_id = export.id
     db.session.commit()
     handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}

@@ -44,7 +44,7 @@ def signed(campaign, state=CONFIRMED, consent=False, confirmed_days_ago=None, **
 
 def export_now(campaign, organiser, options, kind="csv") -> Export:
     """Request an export and let the queue run it, as a worker would."""
-    export = services.request_export(campaign, organiser, kind, options)
+    export = export_jobs.start_export(campaign, organiser, kind, options)
     assert huey.pending_count() >= 1
     run_jobs()
     db.session.expire_all()
