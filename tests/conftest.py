@@ -109,6 +109,9 @@ def app_config(tmp_path, **overrides) -> dict:
         "OUTBOX_SEND_AFTER_REQUEST": False,
         "SMTP_HOST": "",
         "MAIL_FROM": "Rally <no-reply@rally.test>",
+        # The job queue and export files of a test live in its own folder, not the checkout.
+        "JOBS_SQLITE_PATH": f"{tmp_path}/jobs.sqlite3",
+        "EXPORTS_PATH": f"{tmp_path}/exports",
     }
     config.update(overrides)
     return config

@@ -315,6 +315,7 @@ AUDIT_LABELS = {
     "campaign.language_removed": _l("Language removed"),
     "organiser.login": _l("Logged in"),
     "campaign.delivered": _l("Delivery recorded"),
+    "organiser.reauthentication_failed": _l("Wrong password when asked again"),
     "signatures.exported": _l("Signatures exported"),
     "export.requested": _l("Export started"),
     "export.downloaded": _l("Export downloaded"),
