@@ -9,6 +9,10 @@ from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 
+# Row ids are 32-bit integers: a forged id (in a token or a URL) above this names no row,
+# and is refused before it reaches the database.
+MAX_ROW_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""

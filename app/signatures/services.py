@@ -29,7 +29,7 @@ from app.campaigns.tallies import (
 from app.core.addresses import identity_digest, mailbox_identity
 from app.core.audit import record_event
 from app.core.cache import page_cache
-from app.core.database import begin_read_only, utcnow
+from app.core.database import MAX_ROW_ID, begin_read_only, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.signatures.emails import (
@@ -48,8 +48,6 @@ from app.signatures.models import (
     name_search_form,
 )
 
-# Row ids are 32-bit integers; a forged token naming a larger one is simply invalid.
-MAX_ROW_ID = 2**31 - 1
 CHOICES = ("public", "contact_consent")
 SUPPRESSION = "signing-suppression"  # purpose of the keyed hash in signing_suppressions
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.countries import country_choices
+from app.core.database import MAX_ROW_ID
 from app.organisers.access import campaign_role, organisations_of, organiser_required
 from app.organisers.dashboard.charts import daily_bar_chart
 from app.organisers.dashboard.services import (
@@ -18,8 +19,6 @@ from app.organisers.models import Role
 from app.signatures.models import CONFIRMED, STATES
 
 bp = Blueprint("dashboard", __name__)
-
-MAX_ROW_ID = 2**31 - 1
 
 
 @bp.after_request

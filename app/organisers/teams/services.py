@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.campaigns.models import Campaign
 from app.core.audit import AuditEvent, record_event
-from app.core.database import utcnow
+from app.core.database import MAX_ROW_ID, utcnow
 from app.core.tokens import TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.organisers.models import Invitation, Membership, Organisation, Organiser, Role
@@ -24,7 +24,6 @@ from app.organisers.teams.emails import queue_invitation_email
 
 # The salt of invitation links: a token made for anything else never reads as one.
 INVITATION_TOKEN = "rally.organisation.invitation"
-MAX_ROW_ID = 2**31 - 1
 
 
 class TeamError(Exception):
