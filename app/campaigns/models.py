@@ -59,6 +59,11 @@ class Campaign(db.Model):
     delivery_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # The goal the team was last told had been reached, so each goal is announced once.
     goal_announced: Mapped[int | None] = mapped_column(Integer)
+    # Only addresses at these email domains may sign (space-separated, globs allowed:
+    # "uni.ac.uk *.uni.ac.uk"); empty means anyone.
+    allowed_email_domains: Mapped[str] = mapped_column(
+        Text, nullable=False, default="", server_default=""
+    )
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

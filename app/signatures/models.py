@@ -72,6 +72,10 @@ class Signature(db.Model):
         Index("ix_signatures_campaign_state_id", "campaign_id", "state", "id"),
         # Name prefix search: a range on name_search (byte order, see the column).
         Index("ix_signatures_name_search", "campaign_id", "name_search"),
+        # Velocity rules and the review desk count one campaign's signatures per signal.
+        Index("ix_signatures_campaign_ip_hash", "campaign_id", "ip_hash", "created_at"),
+        Index("ix_signatures_campaign_network", "campaign_id", "network_hash", "created_at"),
+        Index("ix_signatures_campaign_domain", "campaign_id", "email_domain", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -98,6 +102,27 @@ class Signature(db.Model):
     contact_consent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     language: Mapped[str] = mapped_column(String(12), nullable=False, default="en")
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    # What fraud review needs and nothing more. The IP and its network (/24 or /64) only
+    # as keyed hashes (HMAC with a server secret), so equal addresses can be grouped.
+    ip_hash: Mapped[str | None] = mapped_column(String(32))
+    network_hash: Mapped[str | None] = mapped_column(String(32))
+    # The part after "@" of email_normalised: top domains, disposable share, domain rules.
+    email_domain: Mapped[str] = mapped_column(
+        String(253), nullable=False, default="", server_default=""
+    )
+    user_agent_family: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="", server_default=""
+    )
+    # From the sign page being rendered to the form being submitted (a signed form field).
+    seconds_to_submit: Mapped[int | None] = mapped_column(Integer)
+    # Attribution: the share channel (?source=) and a signer's or ally's referrer code.
+    source: Mapped[str] = mapped_column(String(40), nullable=False, default="", server_default="")
+    referrer: Mapped[str] = mapped_column(
+        String(40), nullable=False, default="", server_default=""
+    )
+    # The fraud rule that set this signature aside (it becomes HELD, not CONFIRMED, when its
+    # email is confirmed); None when no rule fired.
+    held_rule: Mapped[str | None] = mapped_column(String(30))
     # Random value bound into the emailed token; cleared once confirmed so the link works once.
     token_nonce: Mapped[str | None] = mapped_column(String(32))
     emails_sent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -139,4 +164,27 @@ class SigningSuppression(db.Model):
         ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
     identity_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SigningListEntry(db.Model):
+    """A site-wide block or allow list entry checked when someone signs.
+
+    `kind` says what `pattern` matches: an email domain (globs such as *.example.com), an
+    IP range in CIDR notation, or one email address. A block entry holds or refuses (with the
+    same neutral answer either way); an allow entry overrides every block and fraud rule.
+    """
+
+    __tablename__ = "signing_list_entries"
+    __table_args__ = (UniqueConstraint("list_name", "kind", "pattern"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(10), nullable=False)  # "block" or "allow"
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # "domain", "network", "email"
+    pattern: Mapped[str] = mapped_column(String(254), nullable=False)
+    action: Mapped[str] = mapped_column(String(10), nullable=False, default="hold")  # or "refuse"
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisers.id", ondelete="SET NULL")
+    )
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -82,12 +82,14 @@ def pending_signature_values(
     now: datetime,
 ) -> dict:
     """The one definition of a new pending signature's row (its first email counted)."""
+    identity = mailbox_identity(details.email)
     return dict(
         campaign_id=campaign_id,
         state=PENDING,
         **asdict(details),
         name_search=name_search_form(details.name),
-        email_normalised=mailbox_identity(details.email),
+        email_normalised=identity,
+        email_domain=identity.rpartition("@")[2],
         language=language,
         ip_address=ip_address,
         token_nonce=secrets.token_hex(16),
