@@ -1,23 +1,23 @@
 """The delivery PDF: a cover with the figures and a QR code, then the numbered signature list.
 
 Rendering is the slow, memory-hungry part, so the list is cut into chunks of whole pages and
-each chunk is rendered by WeasyPrint in a child process of its own with `resource` limits on
-memory and CPU: a hostile or huge input fails that one export with a clear message, never the
-worker that asked for it. Two chunks render at a time; pypdf joins them.
+each chunk is rendered by WeasyPrint in a child process of its own (app/core/pdf_process.py)
+with `resource` limits on memory and CPU: a hostile or huge input fails that one export with
+a clear message, never the worker that asked for it. Two chunks render at a time; pypdf joins
+them.
 
-Pages are laid out here, not by WeasyPrint: every list page holds ROWS_PER_PAGE rows of one
-line each, so the page count is known before rendering and each chunk is told the number of
-its first page and the document's total ("page X of Y" stays right across chunks).
+Pages are laid out here, not by WeasyPrint: every list page holds LINES_PER_PAGE monospaced
+lines, a row taking one line (more for a long name, never split across pages), so the page
+count is known before rendering and each chunk is told the number of its first page and the
+document's total ("page X of Y" stays right across chunks).
 """
 
-import errno
 import logging
-import math
-import multiprocessing
-import os
-import resource
+import subprocess
+import sys
 import tempfile
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +34,10 @@ from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign
 from app.campaigns.tallies import locality_key
+from app.core import pdf_process
 from app.core.countries import country_choices
 from app.core.database import utcnow
+from app.core.pdf_process import EXIT_OUT_OF_MEMORY
 from app.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from app.core.urls import absolute_url
 from app.exports.models import Export
@@ -45,15 +47,12 @@ from app.signatures.models import CONFIRMED, Signature
 
 log = logging.getLogger("rally.exports")
 
-ROWS_PER_PAGE = 45
-# Longer names and localities are cut so that every row is one line (and pages never overflow).
-NAME_SHOWN = 60
-LOCALITY_SHOWN = 24
+# A list page: this many lines of LINE_COLUMNS monospaced columns (8.5pt Liberation Mono on A4).
+LINES_PER_PAGE = 45
+LINE_COLUMNS = 100
 TOP_LOCALITIES = 10
 STYLESHEET = Path(__file__).resolve().parents[2] / "templates" / "pdf" / "delivery.css"
-# Exit codes a chunk's process reports (besides 0, and -N for a signal such as SIGXCPU).
-_OUT_OF_MEMORY = 3
-_FAILED = 4
+RENDER_SCRIPT = Path(pdf_process.__file__)
 
 
 class DeliveryFailed(Exception):
@@ -186,9 +185,42 @@ def resanitised_html(html: str) -> str:
     )
 
 
-def _cut(text: str, limit: int) -> str:
-    """At most `limit` characters, so a row stays one line (a cut is marked with …)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def columns(text: str) -> int:
+    """How many list columns `text` may take: an upper bound of its printed width.
+
+    The list's font (Liberation Mono) draws Latin, Greek and Cyrillic one column wide;
+    anything else comes from a fallback font (Arabic, Hebrew, CJK...) and is counted as two
+    columns, which none of them exceeds in practice; combining marks take none.
+    """
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or ch in _ZERO_WIDTH:
+            continue
+        width += 1 if ord(ch) < 0x0530 or 0x2000 <= ord(ch) < 0x2070 else 2
+    return width
+
+
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken at spaces where it can be."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if columns(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for ch in word:  # a word wider than the column is broken where it must be
+            if columns(line + ch) > width:
+                lines.append(line)
+                line = ""
+            line += ch
+    lines.append(line)
+    return lines
 
 
 def isolated(text: str) -> str:
@@ -203,8 +235,12 @@ def isolated(text: str) -> str:
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
-def list_html(rows, first_number: int, language: str, names_only: bool) -> str:
-    """The HTML of some list pages: ROWS_PER_PAGE one-line rows each, headings on each page."""
+def list_html(rows, first_number: int, language: str, names_only: bool) -> tuple[str, int]:
+    """The HTML of some list pages and how many pages it is, headings on each page.
+
+    A row is one line, or more for a name too long for one: every name and locality is
+    printed whole, on continuation lines, and a row is never split across two pages.
+    """
     number_heading, date_heading = gettext("No."), gettext("Confirmed")
     country_heading = gettext("Country")
     width = max(5, len(number_heading), len(str(first_number + len(rows))))
@@ -213,38 +249,30 @@ def list_html(rows, first_number: int, language: str, names_only: bool) -> str:
         f"{number_heading:>{width}}  {date_heading:{date_width}}  {country_heading:{country_width}}"
         f"  {gettext('Name') if names_only else gettext('Name · Locality')}"
     )
-    lines = []
+    indent = width + 2 + date_width + 2 + country_width + 2
+    text_width = LINE_COLUMNS - indent
+    pages, page = [], []
     for i, (name, postcode, country, confirmed) in enumerate(rows):
-        line = (
-            f"{first_number + i:>{width}}  {confirmed.date().isoformat():{date_width}}"
-            f"  {(country or '--'):{country_width}}  {isolated(_cut(name, NAME_SHOWN))}"
-        )
+        parts = wrapped(name, text_width)
         if postcode and not names_only:
-            line += " · " + isolated(_cut(postcode, LOCALITY_SHOWN))
-        lines.append(line)
-    pages = [lines[i : i + ROWS_PER_PAGE] for i in range(0, len(lines), ROWS_PER_PAGE)]
-    return render_template("pdf/signatures.html", pages=pages, language=language, heading=heading)
-
-
-def _render_chunk(html_path: str, pdf_path: str, memory_mb: int, seconds: int) -> None:
-    """A chunk's process: limit itself, render one HTML file to one PDF file, exit."""
-    # WeasyPrint and its libraries are loaded first: the limits are for the rendering.
-    from app.core.pdf import SafeFetching, render_pdf
-
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
-    try:
-        html = Path(html_path).read_text("utf-8")
-        css = STYLESHEET.read_text("utf-8")
-        css_extra = Path(html_path + ".css").read_text("utf-8")
-        Path(pdf_path).write_bytes(render_pdf(html, (css, css_extra), fetcher=SafeFetching()))
-    except MemoryError:
-        os._exit(_OUT_OF_MEMORY)
-    except OSError as error:
-        os._exit(_OUT_OF_MEMORY if error.errno == errno.ENOMEM else _FAILED)
-    except Exception:  # noqa: BLE001 - any failure is this chunk's; the parent reports it
-        os._exit(_FAILED)
+            if columns(f"{parts[-1]} · {postcode}") <= text_width:
+                parts[-1] = f"{isolated(parts[-1])} · {isolated(postcode)}"
+            else:
+                parts += [f"· {isolated(part)}" for part in wrapped(postcode, text_width - 2)]
+        parts = [part if "\u2068" in part else isolated(part) for part in parts]
+        row = [
+            f"{first_number + i:>{width}}  {confirmed.date().isoformat():{date_width}}"
+            f"  {(country or '--'):{country_width}}  {parts[0]}",
+            *(" " * indent + part for part in parts[1:]),
+        ]
+        if len(page) + len(row) > LINES_PER_PAGE:
+            pages.append(page)
+            page = []
+        page.extend(row)
+    if page:
+        pages.append(page)
+    html = render_template("pdf/signatures.html", pages=pages, language=language, heading=heading)
+    return html, len(pages)
 
 
 @dataclass
@@ -253,7 +281,7 @@ class _Chunk:
     pdf_path: str
     rows: int
     pages: int
-    process: multiprocessing.Process | None = None
+    process: subprocess.Popen | None = None
     started: float = 0.0
 
 
@@ -263,34 +291,42 @@ def _run_chunks(chunks: list[_Chunk], on_done: Callable[[_Chunk], None]) -> None
     memory_mb = config["EXPORT_PDF_MEMORY_MB"]
     seconds = config["EXPORT_PDF_SECONDS"]
     parallel = max(1, config["EXPORT_PDF_PROCESSES"])
-    context = multiprocessing.get_context("spawn")
     waiting, running = list(chunks), []
     try:
         while waiting or running:
             while waiting and len(running) < parallel:
                 chunk = waiting.pop(0)
-                chunk.process = context.Process(
-                    target=_render_chunk,
-                    args=(chunk.html_path, chunk.pdf_path, memory_mb, seconds),
-                    daemon=True,
+                chunk.process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-I",  # no user site, no script folder on the path
+                        str(RENDER_SCRIPT),
+                        chunk.html_path,
+                        chunk.pdf_path,
+                        str(memory_mb),
+                        str(seconds),
+                        str(STYLESHEET),
+                        chunk.html_path + ".css",
+                    ],
+                    stdin=subprocess.DEVNULL,
                 )
-                chunk.process.start()
                 chunk.started = time.monotonic()
                 running.append(chunk)
             for chunk in list(running):
                 # CPU time is capped by RLIMIT_CPU; wall time too, for a chunk stuck waiting.
-                chunk.process.join(timeout=0.05)
-                if chunk.process.exitcode is None:
+                try:
+                    code = chunk.process.wait(timeout=0.05)
+                except subprocess.TimeoutExpired:
                     if time.monotonic() - chunk.started > seconds * 2 + 30:
-                        raise DeliveryFailed(_too_slow())
+                        raise DeliveryFailed(_too_slow()) from None
                     continue
                 running.remove(chunk)
-                _check_exit(chunk.process.exitcode)
+                _check_exit(code)
                 on_done(chunk)
     finally:
         for chunk in running:
             chunk.process.kill()
-            chunk.process.join()
+            chunk.process.wait()
 
 
 def render_isolated(html: str, pdf_path: Path, page_rules: str = "") -> None:
@@ -318,7 +354,7 @@ def _too_slow() -> str:
 def _check_exit(code: int) -> None:
     if code == 0:
         return
-    if code == _OUT_OF_MEMORY or code == -9:
+    if code == EXIT_OUT_OF_MEMORY or code == -9:
         raise DeliveryFailed(
             gettext("The PDF needed more memory than allowed, so it was not made.")
         )
@@ -361,8 +397,8 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
     total = facts.confirmed_count
     on_progress(0, total)
     title = campaign.translation(language).title
-    chunk_rows = max(1, current_app.config["EXPORT_PDF_CHUNK_ROWS"] // ROWS_PER_PAGE)
-    chunk_rows *= ROWS_PER_PAGE  # whole pages per chunk
+    chunk_rows = max(1, current_app.config["EXPORT_PDF_CHUNK_ROWS"] // LINES_PER_PAGE)
+    chunk_rows *= LINES_PER_PAGE  # whole pages per chunk, when every row is one line
     with tempfile.TemporaryDirectory(prefix="rally-pdf-") as work:
         chunks = _list_chunks(work, campaign.id, facts, language, names_only, chunk_rows)
         # The list as read is what the document states, even if a signature changed meanwhile.
@@ -420,13 +456,10 @@ def _list_chunks(work, campaign_id, facts, language, names_only, chunk_rows) -> 
     chunks, number = [], 1
     for partition in db.session.execute(query).partitions(chunk_rows):
         index = len(chunks)
+        html, pages = list_html(partition, number, language, names_only)
         chunk = _Chunk(
-            f"{work}/list-{index}.html",
-            f"{work}/list-{index}.pdf",
-            len(partition),
-            math.ceil(len(partition) / ROWS_PER_PAGE),
+            f"{work}/list-{index}.html", f"{work}/list-{index}.pdf", len(partition), pages
         )
-        html = list_html(partition, number, language, names_only)
         Path(chunk.html_path).write_text(html, "utf-8")
         number += len(partition)
         chunks.append(chunk)
