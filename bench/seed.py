@@ -79,15 +79,14 @@ def row_select(dialect: str) -> str:
         (i * :public_ppm / 1000000) <> ((i - 1) * :public_ppm / 1000000),
         (i % 3 = 0),
         CASE WHEN i % 10 = 7 THEN 'ar' ELSE 'en' END,
-        '10.' || CAST(i / 65536 % 256 AS TEXT) || '.' || CAST(i / 256 % 256 AS TEXT)
-            || '.' || CAST(i % 256 AS TEXT),
+        'seeded-ip-' || CAST(i % 65536 AS TEXT),
         NULL, 1, {created}, {confirmed}, {confirmed}, {created}
     """
 
 
 COLUMNS = (
     "campaign_id, state, name, email, email_normalised, postcode, country, public, "
-    "contact_consent, language, ip_address, token_nonce, emails_sent, last_emailed_at, "
+    "contact_consent, language, ip_hash, token_nonce, emails_sent, last_emailed_at, "
     "email_verified_at, confirmed_at, created_at"
 )
 

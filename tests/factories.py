@@ -85,7 +85,7 @@ def make_signature(
     details = SignatureDetails(
         name=name, email=email, postcode=postcode, country="GB", public=public
     )
-    values = pending_signature_values(campaign.id, details, language, None, now)
+    values = pending_signature_values(campaign.id, details, language, {}, now)
     signature = Signature(**values)
     signature.state = state
     if state == CONFIRMED:

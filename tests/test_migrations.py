@@ -24,3 +24,38 @@ def test_upgrade_matches_models_and_downgrade_empties(tmp_path):
         downgrade(directory=MIGRATIONS, revision="base")
     engine = create_engine(url)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_stored_ip_addresses_become_keyed_hashes(tmp_path):
+    from sqlalchemy import text
+
+    from app.signatures.review_signals import review_signals
+
+    url = f"sqlite:///{tmp_path}/migrated.sqlite3"
+    app = create_app({"SECRET_KEY": "m" * 40, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="c5757382e78b")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO campaigns (slug, status, goal, default_language, required_fields,"
+                    " target_email, edited_in_browser, delivered_to, delivery_note,"
+                    " allowed_email_domains, created_at, updated_at) VALUES ('c', 'open', 10,"
+                    " 'en', '[]', '', 0, '', '', '', '2026-01-01', '2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO signatures (campaign_id, state, name, email, email_normalised,"
+                    " postcode, country, public, contact_consent, language, ip_address,"
+                    " emails_sent, created_at) VALUES (1, 'pending', 'A', 'a@example.org',"
+                    " 'a@example.org', '', '', 0, 0, 'en', '203.0.113.9', 1, '2026-01-01')"
+                )
+            )
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as connection:
+            row = connection.execute(text("SELECT ip_hash, network_hash FROM signatures")).one()
+            columns = {c["name"] for c in inspect(connection).get_columns("signatures")}
+    expected = review_signals("203.0.113.9", "", "m" * 40)
+    assert tuple(row) == (expected["ip_hash"], expected["network_hash"])
+    assert "ip_address" not in columns

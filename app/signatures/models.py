@@ -101,9 +101,9 @@ class Signature(db.Model):
     public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     contact_consent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     language: Mapped[str] = mapped_column(String(12), nullable=False, default="en")
-    ip_address: Mapped[str | None] = mapped_column(String(45))
     # What fraud review needs and nothing more. The IP and its network (/24 or /64) only
-    # as keyed hashes (HMAC with a server secret), so equal addresses can be grouped.
+    # as keyed hashes (HMAC with a server secret), so equal addresses can be grouped; the
+    # address itself is not kept.
     ip_hash: Mapped[str | None] = mapped_column(String(32))
     network_hash: Mapped[str | None] = mapped_column(String(32))
     # The part after "@" of email_normalised: top domains, disposable share, domain rules.
@@ -117,9 +117,7 @@ class Signature(db.Model):
     seconds_to_submit: Mapped[int | None] = mapped_column(Integer)
     # Attribution: the share channel (?source=) and a signer's or ally's referrer code.
     source: Mapped[str] = mapped_column(String(40), nullable=False, default="", server_default="")
-    referrer: Mapped[str] = mapped_column(
-        String(40), nullable=False, default="", server_default=""
-    )
+    referrer: Mapped[str] = mapped_column(String(40), nullable=False, default="", server_default="")
     # The fraud rule that set this signature aside (it becomes HELD, not CONFIRMED, when its
     # email is confirmed); None when no rule fired.
     held_rule: Mapped[str | None] = mapped_column(String(30))

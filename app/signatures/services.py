@@ -47,6 +47,7 @@ from app.signatures.models import (
     SigningSuppression,
     name_search_form,
 )
+from app.signatures.review_signals import review_signals
 
 CHOICES = ("public", "contact_consent")
 SUPPRESSION = "signing-suppression"  # purpose of the keyed hash in signing_suppressions
@@ -78,7 +79,7 @@ def pending_signature_values(
     campaign_id: int,
     details: SignatureDetails,
     language: str,
-    ip_address: str | None,
+    signals: dict,
     now: datetime,
 ) -> dict:
     """The one definition of a new pending signature's row (its first email counted)."""
@@ -91,7 +92,7 @@ def pending_signature_values(
         email_normalised=identity,
         email_domain=identity.rpartition("@")[2],
         language=language,
-        ip_address=ip_address,
+        **signals,
         token_nonce=secrets.token_hex(16),
         emails_sent=1,
         last_emailed_at=now,
@@ -134,6 +135,7 @@ def sign_campaign(
     language: str,
     ip_address: str | None = None,
     now: datetime | None = None,
+    user_agent: str = "",
 ) -> None:
     """Record a pending signature and queue its confirmation email, in one transaction.
 
@@ -150,7 +152,9 @@ def sign_campaign(
     now = now or utcnow()
     if not campaign.accepts_signatures(now):
         raise CampaignNotAccepting(campaign.slug)
-    values = pending_signature_values(campaign.id, details, language, ip_address, now)
+    # Only keyed hashes of the address are kept (see review_signals), never the address.
+    signals = review_signals(ip_address, user_agent, current_app.config["SECRET_KEY"])
+    values = pending_signature_values(campaign.id, details, language, signals, now)
     identity = values["email_normalised"]
     # INSERT ... ON CONFLICT DO NOTHING: simultaneous submissions of one address race
     # on the unique constraint, and the losers simply see no row inserted. A disowned

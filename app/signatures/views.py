@@ -113,7 +113,13 @@ def sign(slug):
         contact_consent=form.contact_consent.data,
     )
     try:
-        services.sign_campaign(page, details, language(), request.remote_addr)
+        services.sign_campaign(
+            page,
+            details,
+            language(),
+            request.remote_addr,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
     except services.CampaignNotAccepting:
         return show_sign_form_again(
             _("This petition closed before your signature could be recorded."), 400
