@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 # Debian packages WeasyPrint needs (Pango, HarfBuzz) and fonts: Arabic (Noto), CJK (Noto CJK),
-# and Liberation Mono for the delivery PDF's aligned list columns.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core fonts-noto-cjk fonts-liberation
+# and Liberation Mono for the delivery PDF's aligned list columns; fontconfig's fc-list finds
+# the font files when the PDF's parts are joined with each font embedded once.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-core fonts-dejavu-core fonts-noto-cjk fonts-liberation
 # Debian's Chromium for the browser tests (driven by Playwright, which downloads no browser).
 TEST_SYSTEM_PACKAGES := chromium
 # wrk drives the benchmark.

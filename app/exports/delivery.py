@@ -3,8 +3,8 @@
 Rendering is the slow, memory-hungry part, so the list is cut into chunks of whole pages and
 each chunk is rendered by WeasyPrint in a child process of its own (app/core/pdf_process.py)
 with `resource` limits on memory and CPU: a hostile or huge input fails that one export with
-a clear message, never the worker that asked for it. Two chunks render at a time; pypdf joins
-them.
+a clear message, never the worker that asked for it. Two chunks render at a time; they are
+joined with each font embedded once (app/core/pdf_merge.py).
 
 Pages are laid out here, not by WeasyPrint: every list page holds LINES_PER_PAGE monospaced
 lines, a row taking one line (more for a long name, never split across pages), so the page
@@ -29,7 +29,7 @@ import segno
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, gettext
 from markupsafe import Markup
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign
@@ -37,6 +37,7 @@ from app.campaigns.tallies import locality_key
 from app.core import pdf_process
 from app.core.countries import country_choices
 from app.core.database import utcnow
+from app.core.pdf_merge import merge_pdfs
 from app.core.pdf_process import EXIT_OUT_OF_MEMORY
 from app.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from app.core.urls import absolute_url
@@ -435,12 +436,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
             on_progress(done, total)
 
         _run_chunks(chunks, finished)
-        writer = PdfWriter()
-        for part in [cover, *chunks]:
-            writer.append(part.pdf_path)
-        writer.add_metadata({"/Title": title})
-        with open(path, "wb") as out:
-            writer.write(out)
+        merge_pdfs([part.pdf_path for part in [cover, *chunks]], path, title)
 
 
 def _list_chunks(work, campaign_id, facts, language, names_only, chunk_rows) -> list[_Chunk]:

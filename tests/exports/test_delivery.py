@@ -28,6 +28,7 @@ from app.exports.delivery import (
 from app.exports.models import Export, ExportKind
 from app.extensions import db
 from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
+from tests.core.test_pdf_merge import font_files_by_name
 from tests.factories import make_campaign, make_organisation, make_organiser
 
 ARABIC_NAME = "ليلى عبد الله"
@@ -138,6 +139,12 @@ def test_page_numbers_are_right_across_chunks(app, tmp_path):
     assert [done for done, _ in progress] == [0, 45, 90, 120]
     # Column headings on every list page.
     assert all("Locality" in text and "Confirmed" in text for text in texts[1:])
+    # Four parts (the cover and three chunks) yet each font embedded once.
+    embedded = font_files_by_name(path)
+    assert {"Liberation-Mono", "Noto-Sans-Arabic", "Noto-Sans-CJK-SC"} <= {
+        name.partition("+")[2] for name in embedded
+    }
+    assert set(embedded.values()) == {1}
     save_pngs(path, "delivery")
 
 
