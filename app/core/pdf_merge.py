@@ -17,14 +17,18 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     DecodedStreamObject,
     DictionaryObject,
+    EncodedStreamObject,
+    FloatObject,
     IndirectObject,
     NameObject,
     NumberObject,
+    StreamObject,
+    TextStringObject,
 )
 
 log = logging.getLogger("rally.pdf")
@@ -49,22 +53,154 @@ class _FontUse:
 
 
 def merge_pdfs(parts: list[str], out_path: Path, title: str = "") -> None:
-    """Write `parts` one after another into `out_path`, each shared font embedded once."""
+    """Write `parts` one after another into `out_path`, each shared font embedded once.
+
+    The output is written as it is read, one part at a time, so memory stays flat however
+    many pages there are (pypdf's PdfWriter holds the whole document until it writes).
+    """
     uses = _font_uses(parts)
     shared = {base: font for base, use in uses.items() if (font := _shared_font(base, use))}
-    writer = PdfWriter()
-    written: dict[str, IndirectObject] = {}
-    for path in parts:
-        reader = PdfReader(path)
-        first_new_page = len(writer.pages)
-        patched = _point_at_shared_fonts(writer, reader, shared, written)
-        writer.append(reader)
-        if patched:
-            _remember_written_fonts(writer, first_new_page, patched, written)
-    if title:
-        writer.add_metadata({"/Title": title})
     with open(out_path, "wb") as out:
-        writer.write(out)
+        writer = _StreamingWriter(out)
+        language = None
+        for path in parts:
+            reader = PdfReader(path)
+            language = language or reader.trailer["/Root"].get("/Lang")
+            writer.add_pages(reader, shared)
+        writer.finish(title, language)
+
+
+class _StreamingWriter:
+    """A PDF written object by object: only byte offsets and page numbers stay in memory."""
+
+    CATALOG, PAGES = 1, 2
+
+    def __init__(self, out):
+        self.out = out
+        self.offsets: list[int] = [0, 0, 0]  # object number → where it starts; 0 is unused
+        self.page_numbers: list[int] = []
+        self.shared_numbers: dict[str, int] = {}  # /BaseFont → its one written Type0 font
+        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+    def _new_number(self) -> int:
+        self.offsets.append(0)
+        return len(self.offsets) - 1
+
+    def _write(self, number: int, pdf_object) -> None:
+        self.offsets[number] = self.out.tell()
+        self.out.write(f"{number} 0 obj\n".encode())
+        pdf_object.write_to_stream(self.out)
+        self.out.write(b"\nendobj\n")
+
+    def add_pages(self, reader: PdfReader, shared: dict) -> None:
+        """Copy every page of `reader` and what it uses; shared fonts point at one copy."""
+        numbers: dict[int, int] = {}  # this part's object numbers → the output's
+        queue: list[tuple[int, object]] = []
+
+        def reference(target: IndirectObject) -> IndirectObject:
+            target_object = target.get_object()
+            base = _shared_base(target_object, shared)
+            if base is not None:
+                if base not in self.shared_numbers:
+                    self.shared_numbers[base] = self._new_number()
+                    given = _with_union_subset(target_object, shared[base])
+                    queue.append((self.shared_numbers[base], given))
+                return IndirectObject(self.shared_numbers[base], 0, None)
+            if target.idnum not in numbers:
+                numbers[target.idnum] = self._new_number()
+                queue.append((numbers[target.idnum], target_object))
+            return IndirectObject(numbers[target.idnum], 0, None)
+
+        def copy(value):
+            if isinstance(value, IndirectObject):
+                return reference(value)
+            if isinstance(value, StreamObject):
+                # A stream must be an indirect object; one made here (a union subset) is direct.
+                number = self._new_number()
+                queue.append((number, value))
+                return IndirectObject(number, 0, None)
+            return _copied(value, copy)
+
+        # Links and annotations that name a page or the page tree land on the copies.
+        numbers[reader.trailer["/Root"].raw_get("/Pages").idnum] = self.PAGES
+        pages = list(reader.pages)
+        for page in pages:
+            numbers[page.indirect_reference.idnum] = self._new_number()
+            self.page_numbers.append(numbers[page.indirect_reference.idnum])
+        for page in pages:
+            # reader.pages has the page's inherited attributes (resources, media box) on it.
+            page_copy = DictionaryObject(
+                (NameObject(key), copy(value)) for key, value in page.items() if key != "/Parent"
+            )
+            page_copy[NameObject("/Parent")] = IndirectObject(self.PAGES, 0, None)
+            self._write(numbers[page.indirect_reference.idnum], page_copy)
+            while queue:
+                number, pdf_object = queue.pop()
+                if isinstance(pdf_object, StreamObject):
+                    self._write(number, _copied_stream(pdf_object, copy))
+                else:
+                    self._write(number, _copied(pdf_object, copy))
+
+    def finish(self, title: str, language) -> None:
+        """Write the page tree, the catalogue, the document information and the xref table."""
+        kids = ArrayObject(IndirectObject(n, 0, None) for n in self.page_numbers)
+        self._write(
+            self.PAGES,
+            DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Pages"),
+                    NameObject("/Kids"): kids,
+                    NameObject("/Count"): NumberObject(len(kids)),
+                }
+            ),
+        )
+        catalog = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Catalog"),
+                NameObject("/Pages"): IndirectObject(self.PAGES, 0, None),
+            }
+        )
+        if language:
+            catalog[NameObject("/Lang")] = TextStringObject(str(language))
+        self._write(self.CATALOG, catalog)
+        info = self._new_number()
+        self._write(
+            info,
+            DictionaryObject(
+                {
+                    NameObject("/Title"): TextStringObject(title),
+                    NameObject("/Producer"): TextStringObject("Rally (WeasyPrint, pypdf)"),
+                }
+            ),
+        )
+        xref = self.out.tell()
+        self.out.write(f"xref\n0 {len(self.offsets)}\n0000000000 65535 f\r\n".encode())
+        for offset in self.offsets[1:]:
+            self.out.write(f"{offset:010d} 00000 n\r\n".encode())
+        trailer = (
+            f"trailer\n<< /Size {len(self.offsets)} /Root {self.CATALOG} 0 R /Info {info} 0 R >>"
+            f"\nstartxref\n{xref}\n%%EOF\n"
+        )
+        self.out.write(trailer.encode())
+
+
+def _copied(value, copy):
+    """`value` with every reference inside it passed through `copy` (a new object)."""
+    if isinstance(value, DictionaryObject) and not isinstance(value, StreamObject):
+        return DictionaryObject((NameObject(k), copy(v)) for k, v in value.items())
+    if isinstance(value, ArrayObject):
+        return ArrayObject(copy(item) for item in value)
+    return value
+
+
+def _copied_stream(stream: StreamObject, copy) -> StreamObject:
+    """`stream` as it is stored (still encoded), its dictionary's references passed through."""
+    if isinstance(stream, DecodedStreamObject):
+        stream = stream.flate_encode()
+    new = EncodedStreamObject()
+    new.update((NameObject(k), copy(v)) for k, v in stream.items() if k != "/Length")
+    new._data = stream._data  # noqa: SLF001 - the raw bytes, copied as they are
+    return new
 
 
 def _type0_fonts(reader: PdfReader):
@@ -211,8 +347,6 @@ def widths_array(widths: dict[int, float]) -> ArrayObject:
 
 
 def _number(value: float):
-    from pypdf.generic import FloatObject
-
     return NumberObject(int(value)) if value == int(value) else FloatObject(value)
 
 
@@ -359,23 +493,20 @@ def _harfbuzz():
     return _hb_cache[0]
 
 
-def _point_at_shared_fonts(writer, reader, shared, written) -> set[str]:
-    """Point `reader`'s fonts at the writer's copies, or give their first use the union subset.
+def _shared_base(pdf_object, shared: dict) -> str | None:
+    """The /BaseFont of a Type0 font that is shared, else None."""
+    if isinstance(pdf_object, DictionaryObject) and pdf_object.get("/Subtype") == "/Type0":
+        base = str(pdf_object.get("/BaseFont"))
+        return base if base in shared else None
+    return None
 
-    Returns the fonts given the union subset here (their written copy is looked up after).
+
+def _with_union_subset(font: DictionaryObject, shared: _SharedFont) -> DictionaryObject:
+    """`font` (its first use) given the union subset, the union widths and ToUnicode map.
+
+    Changed in place in its part's reader, which is read once; the new streams are direct
+    objects that the writer makes indirect.
     """
-    patched: set[str] = set()
-    for fonts, key, font in list(_type0_fonts(reader)):
-        base = str(font["/BaseFont"])
-        if base in written:
-            fonts[NameObject(key)] = written[base]
-        elif base in shared and base not in patched:
-            patched.add(base)
-            _give_union_subset(writer, font, shared[base])
-    return patched
-
-
-def _give_union_subset(writer: PdfWriter, font: DictionaryObject, shared: _SharedFont) -> None:
     font_file = DecodedStreamObject()
     font_file.set_data(shared.font_bytes)
     if shared.font_file_key == "/FontFile2":
@@ -386,20 +517,7 @@ def _give_union_subset(writer: PdfWriter, font: DictionaryObject, shared: _Share
     to_unicode.set_data(shared.to_unicode)
     cid_font = _descendant(font)
     descriptor = cid_font["/FontDescriptor"].get_object()
-    # Objects added to the writer are written once, whichever part refers to them.
-    descriptor[NameObject(shared.font_file_key)] = writer._add_object(font_file.flate_encode())
+    descriptor[NameObject(shared.font_file_key)] = font_file
     cid_font[NameObject("/W")] = shared.widths
-    font[NameObject("/ToUnicode")] = writer._add_object(to_unicode.flate_encode())
-
-
-def _remember_written_fonts(writer, first_new_page, patched, written) -> None:
-    for page in writer.pages[first_new_page:]:
-        fonts = page.get("/Resources", {}).get("/Font")
-        if fonts is None:
-            continue
-        for ref in fonts.get_object().values():
-            base = str(ref.get_object().get("/BaseFont"))
-            if base in patched and base not in written and isinstance(ref, IndirectObject):
-                written[base] = ref
-        if patched <= written.keys():
-            return
+    font[NameObject("/ToUnicode")] = to_unicode
+    return font

@@ -37,6 +37,7 @@ from app.campaigns.tallies import locality_key
 from app.core import pdf_process
 from app.core.countries import country_choices
 from app.core.database import utcnow
+from app.core.i18n import text_direction
 from app.core.pdf_merge import merge_pdfs
 from app.core.pdf_process import EXIT_OUT_OF_MEMORY
 from app.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
@@ -118,26 +119,30 @@ def _included(campaign_id: int, period_end: datetime):
 
 
 def css_string(text: str) -> str:
-    """`text` as a CSS string literal: every character but letters, digits and spaces escaped.
+    """`text` as a CSS string literal: every character but ASCII letters and digits escaped.
 
-    Six-digit escapes need no terminating space, so nothing typed can end the string.
+    Six-digit escapes need no terminating space, so nothing typed can end the string; and
+    spaces are escaped too, since a space right after an escape would be taken as its end.
     """
-    body = "".join(
-        ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"\\{ord(ch):06x}" for ch in text
-    )
+    body = "".join(ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}" for ch in text)
     return f'"{body}"'
 
 
-def page_css(title: str, first_page: int, total_pages: int) -> str:
-    """The @page rules of one chunk: running title, "page X of Y" counted from `first_page`."""
+def page_css(title: str, first_page: int, total_pages: int, direction: str = "ltr") -> str:
+    """The @page rules of one chunk: running title, "page X of Y" counted from `first_page`.
+
+    In a right-to-left language the margin boxes are right-to-left paragraphs, or the
+    spaces around the page numbers would land on the wrong side of them.
+    """
     marker = "\x00"
     label = gettext("Page %(page)s of %(pages)s", page=marker, pages=total_pages)
     before, _, after = label.partition(marker)
     running, before, after = css_string(title[:120]), css_string(before), css_string(after)
     # Empirically (WeasyPrint 70) the first page shows the value it is reset to.
+    box = f"direction: {'rtl' if direction == 'rtl' else 'ltr'}"
     return (
-        f"@page {{ @top-left {{ content: {running} }}"
-        f" @bottom-right {{ content: {before} counter(page) {after} }} }}\n"
+        f"@page {{ @top-left {{ content: {running}; {box} }}"
+        f" @bottom-right {{ content: {before} counter(page) {after}; {box} }} }}\n"
         f"@page :first {{ counter-reset: page {int(first_page)} }}\n"
     )
 
@@ -242,14 +247,18 @@ def list_html(rows, first_number: int, language: str, names_only: bool) -> tuple
     A row is one line, or more for a name too long for one: every name and locality is
     printed whole, on continuation lines, and a row is never split across two pages.
     """
-    number_heading, date_heading = gettext("No."), gettext("Confirmed")
+    number_heading, date_heading = gettext("No."), gettext("Confirmed on")
     country_heading = gettext("Country")
-    width = max(5, len(number_heading), len(str(first_number + len(rows))))
-    date_width, country_width = max(10, len(date_heading)), max(2, len(country_heading))
-    heading = (
-        f"{number_heading:>{width}}  {date_heading:{date_width}}  {country_heading:{country_width}}"
-        f"  {gettext('Name') if names_only else gettext('Name · Locality')}"
-    )
+    # Headings may be in a fallback font (Arabic): columns() over-counts them, never under.
+    width = max(5, columns(number_heading), len(str(first_number + len(rows))))
+    date_width, country_width = max(10, columns(date_heading)), max(2, columns(country_heading))
+    # Each heading is a box as wide as its column, so the columns line up in any language.
+    heading = [
+        HeadingCell(number_heading, width, "right"),
+        HeadingCell(date_heading, date_width),
+        HeadingCell(country_heading, country_width),
+        HeadingCell(gettext("Name") if names_only else gettext("Name · Locality")),
+    ]
     indent = width + 2 + date_width + 2 + country_width + 2
     text_width = LINE_COLUMNS - indent
     pages, page = [], []
@@ -274,6 +283,15 @@ def list_html(rows, first_number: int, language: str, names_only: bool) -> tuple
         pages.append(page)
     html = render_template("pdf/signatures.html", pages=pages, language=language, heading=heading)
     return html, len(pages)
+
+
+@dataclass
+class HeadingCell:
+    """A list column's heading: its text, its width in columns (0: the rest), its alignment."""
+
+    text: str
+    width: int = 0
+    align: str = "left"
 
 
 @dataclass
@@ -398,6 +416,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
     total = facts.confirmed_count
     on_progress(0, total)
     title = campaign.translation(language).title
+    direction = text_direction(language)
     chunk_rows = max(1, current_app.config["EXPORT_PDF_CHUNK_ROWS"] // LINES_PER_PAGE)
     chunk_rows *= LINES_PER_PAGE  # whole pages per chunk, when every row is one line
     with tempfile.TemporaryDirectory(prefix="rally-pdf-") as work:
@@ -411,7 +430,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
         cover_pages = 1
         for _attempt in range(3):
             Path(cover.html_path + ".css").write_text(
-                page_css(title, 1, cover_pages + list_pages), "utf-8"
+                page_css(title, 1, cover_pages + list_pages, direction), "utf-8"
             )
             _run_chunks([cover], lambda chunk: None)
             rendered = _count_pages(cover.pdf_path)
@@ -421,7 +440,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
         first_page = cover_pages + 1
         for chunk in chunks:
             Path(chunk.html_path + ".css").write_text(
-                page_css(title, first_page, cover_pages + list_pages), "utf-8"
+                page_css(title, first_page, cover_pages + list_pages, direction), "utf-8"
             )
             first_page += chunk.pages
         done = 0

@@ -21,6 +21,7 @@ from app.exports.delivery import (
     DeliveryFailed,
     cover_html,
     delivery_facts,
+    page_css,
     qr_data_uri,
     render_isolated,
     write_delivery_pdf,
@@ -256,6 +257,16 @@ def test_an_arabic_document_has_its_cover_in_arabic(app, tmp_path):
     assert "Test campaign (ar)" in texts[0] and "60" in texts[0]
     assert len(texts) == 1 + 2 and re.search(r"^\s*60\s", texts[-1], re.M)
     save_pngs(path, "delivery-ar")
+
+
+def test_page_labels_keep_their_spaces_in_right_to_left_languages(app):
+    with app.test_request_context():
+        rules, english = page_css("حملة", 2, 3, "rtl"), page_css("Title", 2, 3)
+    label = re.search(r'content: ("[^"]*") counter\(page\) ("[^"]*")', rules)
+    # A space right after a CSS escape would be eaten as the escape's end: spaces are escaped.
+    assert label and " " not in label.group(1) + label.group(2)
+    assert "\\000020" in label.group(1) and rules.count("direction: rtl") == 2
+    assert "direction: ltr" in english
 
 
 def test_long_names_and_localities_are_printed_whole(app, tmp_path):
