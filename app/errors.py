@@ -61,6 +61,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if wants_json():
+            return json_error(400, _("This form has expired. Reload the page and submit again."))
         again = form_shown_again(
             _("This form had expired, so nothing was sent. Check what you typed and submit again."),
             400,

@@ -9,6 +9,7 @@ key that a forged X-Forwarded-For cannot move, and one counter per limit setting
 
 import ipaddress
 import logging
+import time
 from collections.abc import Callable
 
 from blinker import Namespace
@@ -54,11 +55,12 @@ def storage_options(uri: str, timeout: float) -> dict:
     from redis.retry import Retry
 
     # redis-py retries three times with up to seconds of backoff by default: with Redis
-    # down, that would hold every request; one failed call is enough to fall back.
+    # down, that would hold every request. One immediate retry still replaces a pooled
+    # connection that a Redis restart broke.
     return {
         "socket_connect_timeout": timeout,
         "socket_timeout": timeout,
-        "retry": Retry(NoBackoff(), 0),
+        "retry": Retry(NoBackoff(), 1),
     }
 
 
@@ -110,6 +112,9 @@ class RallyLimiter(Limiter):
         self._strategy = config["RATELIMIT_STRATEGY"]
         self._storage_options = {}
         self.__dict__["_rally_storage_dead"] = False
+        # Flask-Limiter's own (name-mangled) schedule of health checks of a dead store.
+        self._Limiter__check_backend_count = 0
+        self._Limiter__last_check_backend = time.time()
         super().init_app(app)
 
 
