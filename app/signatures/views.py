@@ -6,7 +6,7 @@ the email owner checked, say "I did not sign this", ask for a new link.
 
 import secrets
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -26,6 +26,7 @@ bp = Blueprint("signatures", __name__)
 CSRF_SLOT_KEY = "signatures.csrf_slot"
 # Keeps the resend limit's hashes of addresses from matching any other table's.
 RESEND_LIMIT_PURPOSE = "rate-limit-resend"
+SIGN_FORM_REFUSED = "rally.sign_form_refused"
 
 
 @bp.record_once
@@ -77,11 +78,13 @@ def ip_and_campaign():
 
 
 def _sign_form_refused() -> bool:
-    # Validated once per request (the view validates its own form after the limits).
-    if "sign_form_refused" not in g:
+    # Validated once per request for both limits (the view validates its own form after
+    # them); kept in the request's environ, since `g` can outlive a request in tests.
+    if SIGN_FORM_REFUSED not in request.environ:
         page = load_campaign_page(request.view_args["slug"])
-        g.sign_form_refused = not SignForm(required_fields=page.required_fields).validate()
-    return g.sign_form_refused
+        form = SignForm(required_fields=page.required_fields)
+        request.environ[SIGN_FORM_REFUSED] = not form.validate()
+    return request.environ[SIGN_FORM_REFUSED]
 
 
 # A submission the form refuses is not counted towards the signing limits (a typo corrected
