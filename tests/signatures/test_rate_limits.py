@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.signatures.models import Signature
-from tests.factories import csrf_token, make_campaign, submit_signature
+from tests.factories import csrf_token, make_campaign, sign_form, submit_signature
+from tests.parallel import run_in_parallel
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 LIMITED = {"RATELIMIT_ENABLED": True, "RATELIMIT_SIGN": "3 per minute"}
@@ -137,3 +138,23 @@ def test_resend_is_limited_per_address_from_any_ip_without_keeping_the_address(c
     # The counters are keyed on a keyed hash of the mailbox, never on the address typed.
     keys = " ".join(limiter.storage.events) + " ".join(limiter.storage.storage)
     assert "resend-address:" in keys and "victim" not in keys.lower()
+
+
+@pytest.mark.parametrize("config_overrides", [LIMITED])
+def test_concurrent_signatures_cannot_overshoot_the_limit(app):
+    """Counted before the view in one step: eight at once, and exactly three get through."""
+    make_campaign(slug="a")
+    statuses = []
+    prepared = []
+    for number in range(8):
+        browser = app.test_client()
+        token = csrf_token(browser, "/c/a")
+        prepared.append((browser, token, number))
+
+    def sign():
+        browser, token, number = prepared.pop()
+        data = {"csrf_token": token, **sign_form(email=f"signer{number}@example.org")}
+        statuses.append(browser.post("/c/a/sign", data=data).status_code)
+
+    assert run_in_parallel(8, sign) == []
+    assert sorted(statuses) == [303] * 3 + [429] * 5
