@@ -114,11 +114,25 @@ def build_config(instance_path: str) -> dict:
         "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": _int("WTF_CSRF_TIME_LIMIT", 12 * 3600),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
+        # Rate-limit counters: Redis shared by every process (app/core/rate_limits.py).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
         or env.get("REDIS_URL")
         or "memory://",
+        # Production refuses memory:// counters (one set per process) unless this is set.
+        "RATELIMIT_ACCEPT_PER_PROCESS": _bool(env.get("RATELIMIT_ACCEPT_PER_PROCESS")),
+        # Seconds to wait for Redis before counting in memory instead of stalling requests.
+        "RATELIMIT_STORAGE_TIMEOUT": float(env.get("RATELIMIT_STORAGE_TIMEOUT", "0.2")),
+        # A moving window: no burst of twice the limit across the edge of a fixed window.
+        "RATELIMIT_STRATEGY": env.get("RATELIMIT_STRATEGY", "moving-window"),
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "rally"),
+        # Signatures recorded per IP on one campaign; every submission, valid or not; and
+        # signatures per IP across all campaigns (case 24).
         "RATELIMIT_SIGN": env.get("RATELIMIT_SIGN", "20 per minute; 200 per day"),
         "RATELIMIT_SIGN_ATTEMPTS": env.get("RATELIMIT_SIGN_ATTEMPTS", "60 per minute; 600 per day"),
+        "RATELIMIT_SIGN_GLOBAL": env.get("RATELIMIT_SIGN_GLOBAL", "60 per hour; 300 per day"),
+        # "Send the link again" per IP, and per address typed (from any IP).
+        "RATELIMIT_RESEND": env.get("RATELIMIT_RESEND", "5 per hour"),
+        "RATELIMIT_RESEND_ADDRESS": env.get("RATELIMIT_RESEND_ADDRESS", "5 per hour; 20 per day"),
         # Failed logins (and second steps) per IP and per account; windows pass, so the
         # owner is never locked out for good, and password reset is limited per IP only.
         "RATELIMIT_LOGIN_IP": env.get("RATELIMIT_LOGIN_IP", "10 per minute; 100 per hour"),

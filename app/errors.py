@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, make_response, render_template
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -42,11 +42,27 @@ def render_error(status: int, title: str | None = None, message: str | None = No
     return body, status
 
 
+def wants_json() -> bool:
+    """True for the API's paths and for clients that prefer JSON to HTML."""
+    if request.path.startswith("/api/"):
+        return True
+    accepted = request.accept_mimetypes
+    return accepted["application/json"] > accepted["text/html"]
+
+
+def json_error(status: int, message: str | None = None, headers: dict | None = None):
+    """The error as `{"error": message}` for scripts and the API."""
+    _, default_message = _messages().get(status, _messages()[500])
+    return jsonify(error=message or default_message), status, headers or {}
+
+
 def register_error_handlers(app: Flask) -> None:
     """Friendly pages for every error, never a stack trace."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if wants_json():
+            return json_error(400, _("This form has expired. Reload the page and submit again."))
         again = form_shown_again(
             _("This form had expired, so nothing was sent. Check what you typed and submit again."),
             400,
@@ -60,10 +76,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         headers = {}
+        if error.code == 405:
+            headers["Allow"] = error.get_response().headers.get("Allow", "")
         if error.code == 429:
             original = error.get_response()
             if "Retry-After" in original.headers:
                 headers["Retry-After"] = original.headers["Retry-After"]
+        if wants_json():
+            return json_error(error.code or 500, headers=headers)
+        if error.code == 429:
             again = form_shown_again(
                 _("Too many attempts from your connection. Wait a minute, then submit again."),
                 429,
@@ -73,8 +94,6 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers.update(headers)
                 return response
         response, status = render_error(error.code or 500)
-        if error.code == 405:
-            headers["Allow"] = error.get_response().headers.get("Allow", "")
         return response, status, headers
 
     @app.errorhandler(DBAPIError)

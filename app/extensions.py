@@ -1,14 +1,14 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.core.rate_limits import limiter  # noqa: F401 - bound in create_app like the others
 
 # Named constraints let Alembic alter them later, including in SQLite batch mode.
 NAMING_CONVENTION = {
@@ -29,6 +29,5 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
-limiter = Limiter(get_remote_address)
 babel = Babel()
 login_manager = LoginManager()

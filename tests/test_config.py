@@ -49,6 +49,7 @@ def test_production_defaults_to_secure_cookies_and_hsts(monkeypatch, tmp_path):
     monkeypatch.setenv("RALLY_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "p" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
+    monkeypatch.setenv("RATELIMIT_ACCEPT_PER_PROCESS", "1")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     with app.test_client().get("/static/css/site.css") as response:  # closes the file

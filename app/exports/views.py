@@ -9,7 +9,6 @@ from urllib.parse import quote
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.database import utcnow
+from app.core.rate_limits import configured_limit
 from app.exports import jobs, services
 from app.exports.forms import (
     COLUMN_LABELS,
@@ -32,13 +32,11 @@ from app.exports.forms import (
     PdfExportForm,
 )
 from app.exports.models import ExportKind, ExportStatus
-from app.extensions import limiter
 from app.organisers.access import campaign_role, organiser_required
 from app.organisers.accounts.views import (
     failed,
     local_path,
     logged_in_account,
-    login_account_limit,
 )
 from app.organisers.models import Role
 
@@ -99,14 +97,9 @@ def index(campaign, role):
     return render_exports_page(campaign, role)
 
 
-def export_limit() -> str:
-    """RATELIMIT_EXPORT, read per request so tests and deployments can change it."""
-    return current_app.config["RATELIMIT_EXPORT"]
-
-
 @bp.post("/dashboard/campaigns/<int:campaign_id>/exports")
 @campaign_role(Role.EDITOR)
-@limiter.limit(export_limit, key_func=logged_in_account)
+@configured_limit("RATELIMIT_EXPORT", key_func=logged_in_account)
 def start(campaign, role):
     """Start a CSV or PDF export; it runs in the background."""
     kind = request.form.get("kind")
@@ -193,8 +186,8 @@ def render_confirm_identity(form, status=200):
 
 @bp.route("/reauthenticate", methods=["GET", "POST"])
 @organiser_required
-@limiter.limit(
-    login_account_limit, methods=["POST"], key_func=logged_in_account, deduct_when=failed
+@configured_limit(
+    "RATELIMIT_LOGIN_ACCOUNT", methods=["POST"], key_func=logged_in_account, deduct_when=failed
 )
 def reauthenticate():
     """Enter the password (and a two-step code) again before a sensitive action."""

@@ -13,9 +13,10 @@ from flask_wtf.csrf import generate_csrf
 
 from app.campaigns.pages import CampaignPage, get_campaign_page
 from app.campaigns.views import load_campaign_page
+from app.core.addresses import identity_digest, mailbox_identity
 from app.core.cache import page_cache
 from app.core.form_failures import shows_form_again
-from app.extensions import limiter
+from app.core.rate_limits import client_address, configured_limit, limiter, never_raises
 from app.signatures import services
 from app.signatures.forms import ConfirmForm, ResendForm, SignForm
 from app.signatures.services import ConfirmationResult
@@ -23,6 +24,9 @@ from app.signatures.services import ConfirmationResult
 bp = Blueprint("signatures", __name__)
 
 CSRF_SLOT_KEY = "signatures.csrf_slot"
+# Keeps the resend limit's hashes of addresses from matching any other table's.
+RESEND_LIMIT_PURPOSE = "rate-limit-resend"
+SIGN_FORM_REFUSED = "rally.sign_form_refused"
 
 
 @bp.record_once
@@ -68,19 +72,26 @@ def render_campaign_page(
     return html, status
 
 
-def sign_limit():
-    """RATELIMIT_SIGN, read per request so tests and deployments can change it."""
-    return current_app.config["RATELIMIT_SIGN"]
-
-
-def sign_attempt_limit():
-    """RATELIMIT_SIGN_ATTEMPTS: every submission, valid or not (a higher limit)."""
-    return current_app.config["RATELIMIT_SIGN_ATTEMPTS"]
-
-
 def ip_and_campaign():
     """Rate-limit key: a flood on one campaign does not throttle another (case 24)."""
-    return f"{request.remote_addr}:{request.view_args['slug']}"
+    return f"{client_address()}:{request.view_args['slug']}"
+
+
+def _sign_form_refused() -> bool:
+    # Validated once per request for both limits (the view validates its own form after
+    # them); kept in the request's environ, since `g` can outlive a request in tests.
+    if SIGN_FORM_REFUSED not in request.environ:
+        page = load_campaign_page(request.view_args["slug"])
+        form = SignForm(required_fields=page.required_fields)
+        request.environ[SIGN_FORM_REFUSED] = not form.validate()
+    return request.environ[SIGN_FORM_REFUSED]
+
+
+# A submission the form refuses is not counted towards the signing limits (a typo corrected
+# twice does not use them up). Deciding that before the view, rather than deducting after
+# it, counts in one atomic step: concurrent requests cannot all pass a limit that has one
+# place left.
+sign_form_refused = never_raises(_sign_form_refused, default=True)
 
 
 def show_sign_form_again(message: str, status: int):
@@ -98,9 +109,11 @@ def language() -> str:
 
 @bp.post("/c/<slug>/sign")
 @shows_form_again(show_sign_form_again)
-@limiter.limit(sign_attempt_limit, key_func=ip_and_campaign)
-# Only recorded signatures use up the signing limit: a typo corrected twice does not.
-@limiter.limit(sign_limit, key_func=ip_and_campaign, deduct_when=lambda r: r.status_code == 303)
+@configured_limit("RATELIMIT_SIGN_ATTEMPTS", key_func=ip_and_campaign)
+@configured_limit("RATELIMIT_SIGN", key_func=ip_and_campaign, exempt_when=sign_form_refused)
+@configured_limit(
+    "RATELIMIT_SIGN_GLOBAL", shared=True, key_func=client_address, exempt_when=sign_form_refused
+)
 def sign(slug):
     """Validate the form, record the signature, and always answer with the same redirect."""
     page = load_campaign_page(slug)
@@ -141,9 +154,25 @@ def show_resend_form_again(message: str, status: int):
     return render_template("signatures/resend.html", page=page, form=form), status
 
 
+def typed_address() -> str:
+    """Rate-limit key: the mailbox the resend form names, as a keyed hash (never the address).
+
+    Empty when no address was typed: Flask-Limiter then skips this limit (the per-IP one
+    still counts the request).
+    """
+    typed = request.form.get("email", "").strip()
+    if not typed:
+        return ""
+    digest = identity_digest(
+        mailbox_identity(typed), current_app.config["SECRET_KEY"], RESEND_LIMIT_PURPOSE
+    )
+    return "resend-address:" + digest[:32]
+
+
 @bp.route("/c/<slug>/resend", methods=["GET", "POST"])
 @shows_form_again(show_resend_form_again)
-@limiter.limit("5 per hour", methods=["POST"])
+@configured_limit("RATELIMIT_RESEND", methods=["POST"])
+@configured_limit("RATELIMIT_RESEND_ADDRESS", methods=["POST"], key_func=typed_address)
 def resend(slug):
     """Ask for a new confirmation email by typing the address again."""
     page = load_campaign_page(slug)

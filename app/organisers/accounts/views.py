@@ -22,7 +22,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.form_failures import shows_form_again
-from app.extensions import db, limiter
+from app.core.rate_limits import configured_limit, limiter
+from app.extensions import db
 from app.organisers.access import (
     REQUIRE_TWO_FACTOR,
     admin_required,
@@ -86,18 +87,14 @@ def after_login_path(target: str | None) -> str:
 
 
 def failed(response) -> bool:
-    """Only failed attempts use up the login limits (a wrong password or code is a 400)."""
+    """Only failed attempts use up the login limits (a wrong password or code is a 400).
+
+    Counted after the response, so requests already running when the limit fills up still
+    get their answer: the overshoot is at most the requests served at once (workers times
+    threads). Counting before the view would also count right passwords, and the owner
+    must never be locked out by logging in.
+    """
     return response.status_code == 400
-
-
-def login_ip_limit():
-    """RATELIMIT_LOGIN_IP, read per request so tests and deployments can change it."""
-    return current_app.config["RATELIMIT_LOGIN_IP"]
-
-
-def login_account_limit():
-    """RATELIMIT_LOGIN_ACCOUNT: failed attempts on one account, from any address."""
-    return current_app.config["RATELIMIT_LOGIN_ACCOUNT"]
 
 
 def submitted_account() -> str:
@@ -133,7 +130,7 @@ def show_signup_again(message: str, status: int):
 
 @bp.route("/signup", methods=["GET", "POST"])
 @shows_form_again(show_signup_again)
-@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP"], methods=["POST"])
+@configured_limit("RATELIMIT_SIGNUP", methods=["POST"])
 def signup():
     """Create an account; the answer is the same whether the address had one or not."""
     form = SignupForm()
@@ -200,9 +197,9 @@ def show_login_again(message: str, status: int):
 
 @bp.route("/login", methods=["GET", "POST"])
 @shows_form_again(show_login_again)
-@limiter.limit(login_ip_limit, methods=["POST"], deduct_when=failed)
-@limiter.limit(
-    login_account_limit, methods=["POST"], key_func=submitted_account, deduct_when=failed
+@configured_limit("RATELIMIT_LOGIN_IP", methods=["POST"], deduct_when=failed)
+@configured_limit(
+    "RATELIMIT_LOGIN_ACCOUNT", methods=["POST"], key_func=submitted_account, deduct_when=failed
 )
 def login():
     """Log in with email and password, then the second step if it is on."""
@@ -250,8 +247,10 @@ def show_two_step_again(message: str, status: int):
 
 @bp.route("/login/two-step", methods=["GET", "POST"])
 @shows_form_again(show_two_step_again)
-@limiter.limit(login_ip_limit, methods=["POST"], deduct_when=failed)
-@limiter.limit(login_account_limit, methods=["POST"], key_func=pending_account, deduct_when=failed)
+@configured_limit("RATELIMIT_LOGIN_IP", methods=["POST"], deduct_when=failed)
+@configured_limit(
+    "RATELIMIT_LOGIN_ACCOUNT", methods=["POST"], key_func=pending_account, deduct_when=failed
+)
 def two_step():
     """The second step: a code from the authenticator app, or a recovery code."""
     organiser, pending = pending_organiser()
@@ -296,7 +295,7 @@ def show_reset_request_again(message: str, status: int):
 
 @bp.route("/reset", methods=["GET", "POST"])
 @shows_form_again(show_reset_request_again)
-@limiter.limit(lambda: current_app.config["RATELIMIT_RESET"], methods=["POST"])
+@configured_limit("RATELIMIT_RESET", methods=["POST"])
 def reset_request():
     """Ask for a reset link; the answer never says whether the address has an account."""
     form = ResetRequestForm()
@@ -360,8 +359,8 @@ def render_account(form=None, status=200):
 @bp.route("/account", methods=["GET", "POST"])
 @organiser_required
 # Someone at an unlocked screen cannot guess the password here faster than at the login.
-@limiter.limit(
-    login_account_limit, methods=["POST"], key_func=logged_in_account, deduct_when=failed
+@configured_limit(
+    "RATELIMIT_LOGIN_ACCOUNT", methods=["POST"], key_func=logged_in_account, deduct_when=failed
 )
 def account():
     """The organiser's own settings; POST changes the password."""
@@ -406,8 +405,8 @@ def end_sessions():
 # The endpoint is accounts.two_factor (the module of that name is imported here too).
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
 @organiser_required
-@limiter.limit(
-    login_account_limit, methods=["POST"], key_func=logged_in_account, deduct_when=failed
+@configured_limit(
+    "RATELIMIT_LOGIN_ACCOUNT", methods=["POST"], key_func=logged_in_account, deduct_when=failed
 )
 def two_factor_page():
     """Turn two-step login on (secret, QR code, a code to confirm) or off."""
@@ -452,8 +451,8 @@ def two_factor_page():
 
 @bp.post("/account/two-factor/recovery-codes")
 @organiser_required
-@limiter.limit(
-    login_account_limit, methods=["POST"], key_func=logged_in_account, deduct_when=failed
+@configured_limit(
+    "RATELIMIT_LOGIN_ACCOUNT", methods=["POST"], key_func=logged_in_account, deduct_when=failed
 )
 def renew_recovery_codes():
     """Replace the recovery codes (password and a code first); the new ones are shown once."""

@@ -6,7 +6,6 @@ the exception for reading, since whoever opens it may not have logged in yet.
 
 from flask import (
     Blueprint,
-    current_app,
     redirect,
     render_template,
     request,
@@ -19,7 +18,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from app.core.form_failures import shows_form_again
-from app.extensions import limiter
+from app.core.rate_limits import configured_limit, limiter, never_raises
 from app.organisers.access import membership_role, organisation_role, organiser_required
 from app.organisers.models import Role
 from app.organisers.teams import services
@@ -120,11 +119,6 @@ def members(organisation, role):
     return render_members(organisation)
 
 
-def invite_limit() -> str:
-    """RATELIMIT_INVITE, read per request so tests and deployments can change it."""
-    return current_app.config["RATELIMIT_INVITE"]
-
-
 def inviting_organiser() -> str:
     """Rate-limit key: the organiser, whichever organisation or connection they invite from."""
     if current_user.is_authenticated:
@@ -147,9 +141,12 @@ def show_invite_form_again(message: str, status: int):
 @bp.post("/organisations/<org_slug>/invitations")
 @shows_form_again(show_invite_form_again)
 @organisation_role(Role.OWNER)
-# Only invitations actually sent use up the limit: a mistyped address corrected does not.
-@limiter.limit(
-    invite_limit, key_func=inviting_organiser, deduct_when=lambda r: r.status_code == 303
+# A form refused (a mistyped address, corrected) does not use up the limit; deciding so
+# before the view counts in one atomic step that concurrent requests cannot overshoot.
+@configured_limit(
+    "RATELIMIT_INVITE",
+    key_func=inviting_organiser,
+    exempt_when=never_raises(lambda: not InviteForm().validate(), default=True),
 )
 def invite(organisation, role):
     """Invite someone by email with a role."""
