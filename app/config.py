@@ -146,6 +146,37 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        # Fraud rules (app/signatures/fraud_rules.py). A rule that fires never rejects: the
+        # signature is answered like any other but HELD, uncounted, until the team releases
+        # it. Velocity rules count one campaign's signatures ("N per <period>"; the N+1th in
+        # the window is held); shared IPs (offices, mobile networks) argue for generosity.
+        "FRAUD_RULES_ENABLED": _bool(env.get("FRAUD_RULES_ENABLED"), default=True),
+        "FRAUD_SAME_IP": env.get("FRAUD_SAME_IP", "10 per hour; 50 per day"),
+        "FRAUD_SAME_NETWORK": env.get("FRAUD_SAME_NETWORK", "30 per hour; 150 per day"),
+        "FRAUD_SAME_DOMAIN": env.get("FRAUD_SAME_DOMAIN", "50 per hour; 300 per day"),
+        "FRAUD_SAME_NAME": env.get("FRAUD_SAME_NAME", "2 per day"),
+        # Seconds from the sign page being rendered to the form being sent, below which a
+        # person cannot have typed it; and how old that (signed) render stamp may be.
+        "FRAUD_MIN_SECONDS_TO_SUBMIT": _int("FRAUD_MIN_SECONDS_TO_SUBMIT", 3),
+        "FRAUD_RENDER_STAMP_MAX_AGE": _int("FRAUD_RENDER_STAMP_MAX_AGE", 24 * 3600),
+        # Throwaway-address domains: "hold", "refuse" (the neutral answer, nothing stored)
+        # or "off".
+        "FRAUD_DISPOSABLE": env.get("FRAUD_DISPOSABLE", "hold"),
+        # Big webmail providers, left out of the same-domain rule and of domain alerts.
+        "FRAUD_COMMON_DOMAINS": env.get(
+            "FRAUD_COMMON_DOMAINS",
+            "gmail.com,googlemail.com,outlook.com,hotmail.com,hotmail.co.uk,live.com,msn.com,"
+            "yahoo.com,yahoo.co.uk,yahoo.fr,icloud.com,me.com,mac.com,aol.com,proton.me,"
+            "protonmail.com,gmx.de,gmx.net,web.de,orange.fr,free.fr,btinternet.com,mail.ru,"
+            "yandex.ru,qq.com,163.com,naver.com,laposte.net,libero.it,t-online.de",
+        ),
+        # Alerts to the team when one IP, network or domain brings this many signatures to a
+        # campaign; checked by a periodic job every FRAUD_ALERT_MINUTES, once per incident.
+        "FRAUD_ALERT_IP": _int("FRAUD_ALERT_IP", 30),
+        "FRAUD_ALERT_NETWORK": _int("FRAUD_ALERT_NETWORK", 100),
+        "FRAUD_ALERT_DOMAIN": _int("FRAUD_ALERT_DOMAIN", 100),
+        "FRAUD_ALERT_WINDOW_MINUTES": _int("FRAUD_ALERT_WINDOW_MINUTES", 60),
+        "FRAUD_ALERT_MINUTES": _int("FRAUD_ALERT_MINUTES", 10),
         # Background jobs (Huey): a SQLite file by default, Redis when REDIS_URL is set.
         "JOBS_SQLITE_PATH": env.get("JOBS_SQLITE_PATH", str(Path(instance_path) / "jobs.sqlite3")),
         "JOBS_QUEUE": env.get("JOBS_QUEUE", "rally"),
