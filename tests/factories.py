@@ -11,7 +11,7 @@ from app.campaigns.services import apply_campaign_spec
 from app.core.database import utcnow
 from app.extensions import db
 from app.organisers.models import Membership, Organisation, Organiser, OrganiserSession, Role
-from app.signatures.models import CONFIRMED, PENDING, Signature
+from app.signatures.models import CONFIRMED, HELD, PENDING, Signature
 from app.signatures.services import SignatureDetails, pending_signature_values
 
 _counter = iter(range(1, 10**9))
@@ -94,6 +94,16 @@ def make_signature(
     db.session.flush()
     if state == CONFIRMED:
         add_to_confirmed_count(campaign.id, 1)
+    db.session.commit()
+    return signature
+
+
+def make_held_signature(campaign, rule="same_ip", **kwargs) -> Signature:
+    """A signature a fraud rule set aside: its email checked, not counted."""
+    signature = make_signature(campaign, state=HELD, **kwargs)
+    signature.held_rule = rule
+    signature.email_verified_at = utcnow() - timedelta(minutes=30)
+    signature.token_nonce = None
     db.session.commit()
     return signature
 

@@ -1,6 +1,6 @@
-"""Dashboard pages: the organiser's home, a campaign's figures, and its signatures."""
+"""Dashboard pages: the organiser's home, a campaign's figures, its signatures, its review desk."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,7 +8,8 @@ from flask_login import current_user
 from app.core.countries import country_choices
 from app.core.database import MAX_ROW_ID
 from app.organisers.access import campaign_role, organisations_of, organiser_required
-from app.organisers.dashboard.charts import daily_bar_chart
+from app.organisers.dashboard.charts import daily_bar_chart, hourly_bar_chart
+from app.organisers.dashboard.forms import ActionForm, FilterForm, UndoForm, rule_name
 from app.organisers.dashboard.services import (
     CHART_DAYS,
     campaign_figures,
@@ -16,6 +17,7 @@ from app.organisers.dashboard.services import (
     visible_campaigns,
 )
 from app.organisers.models import Role
+from app.signatures import review as review_desk
 from app.signatures.models import CONFIRMED, STATES
 
 bp = Blueprint("dashboard", __name__)
@@ -93,3 +95,89 @@ def signatures(campaign, role):
         q=q,
         country_names=dict(country_choices(language)),
     )
+
+
+# Review desk --------------------------------------------------------------------------
+
+
+def _review_page(campaign, role, filter_form, status=200, selection=None, **forms):
+    """The review desk: figures for everyone, the filter's selection and actions for editors.
+
+    `forms` may carry an action_form, or an undo_form with its undo_id, shown with errors.
+    """
+    figures = review_desk.review_figures(campaign)
+    chart = hourly_bar_chart(
+        figures.hours,
+        _("Signatures per hour, last %(hours)d hours (UTC)", hours=review_desk.REVIEW_HOURS),
+        _("%(hour)s: %(count)s signatures"),
+    )
+    may_act = role.includes(Role.EDITOR)
+    return render_template(
+        "dashboard/review.html",
+        heading=_("Review: %(title)s", title=campaign.translation(_language()).title),
+        campaign=campaign,
+        figures=figures,
+        chart=chart,
+        may_act=may_act,
+        filter_form=filter_form,
+        selection=selection,
+        matching=review_desk.matching_counts(campaign, selection) if selection else None,
+        action_form=forms.get("action_form") or ActionForm(formdata=None),
+        undo_form=forms.get("undo_form") or UndoForm(formdata=None),
+        undo_id=forms.get("undo_id"),
+        problem=forms.get("problem"),
+        actions=review_desk.recent_actions(campaign) if may_act else [],
+        rule_name=rule_name,
+        done=_row_id("done"),
+        undone=_row_id("undone"),
+    ), status
+
+
+@bp.get("/dashboard/campaigns/<int:campaign_id>/review")
+@campaign_role(Role.VIEWER)
+def review(campaign, role):
+    """Fraud figures; for editors and owners also bulk actions on a filtered selection."""
+    form = FilterForm(formdata=request.args)
+    selection = form.review_filter() if form.given() and form.validate() else None
+    return _review_page(campaign, role, form, selection=selection)
+
+
+@bp.post("/dashboard/campaigns/<int:campaign_id>/review/actions")
+@campaign_role(Role.EDITOR)
+def review_act(campaign, role):
+    """Invalidate or release the filtered signatures, with the reason given."""
+    form = ActionForm()
+    valid = form.validate()
+    # A malformed hash has its own error; the filter is built from well-formed fields only.
+    malformed = form.ip_hash.errors or form.network_hash.errors
+    selection = None if malformed else form.review_filter()
+    if not valid or selection is None:
+        # The selection stays on screen with the reason's error next to its field.
+        return _review_page(campaign, role, form, 400, selection=selection, action_form=form)
+    act = (
+        review_desk.release_signatures
+        if form.kind.data == review_desk.RELEASE
+        else review_desk.invalidate_signatures
+    )
+    action = act(campaign, selection, current_user, form.reason.data)
+    return redirect(url_for(".review", campaign_id=campaign.id, done=action.id), code=303)
+
+
+@bp.post("/dashboard/campaigns/<int:campaign_id>/review/actions/<int:action_id>/undo")
+@campaign_role(Role.EDITOR)
+def review_undo(campaign, role, action_id):
+    """Undo one of the campaign's bulk actions, with the reason given."""
+    action = review_desk.campaign_action(campaign, action_id) if action_id <= MAX_ROW_ID else None
+    if action is None:
+        abort(404)
+    form = UndoForm()
+    if not form.validate():
+        return _review_page(
+            campaign, role, FilterForm(formdata=None), 400, undo_form=form, undo_id=action_id
+        )
+    try:
+        review_desk.undo_review_action(action, current_user, form.reason.data)
+    except review_desk.AlreadyUndone:
+        problem = _("This action was undone already.")
+        return _review_page(campaign, role, FilterForm(formdata=None), 409, problem=problem)
+    return redirect(url_for(".review", campaign_id=campaign.id, undone=action_id), code=303)
