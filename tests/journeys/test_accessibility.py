@@ -73,6 +73,11 @@ class Visit:
         self.tab.locator(f"{form} button[type=submit]").click()
         return self
 
+    def press(self, selector: str) -> "Visit":
+        """Press one button (of a form that has several)."""
+        self.tab.locator(selector).click()
+        return self
+
     def fill(self, selector: str, value: str) -> "Visit":
         """Type `value` into a field, replacing what it held."""
         self.tab.fill(selector, value)
@@ -240,6 +245,20 @@ ORGANISER_PAGES = [
         "campaign-signatures",
         lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/signatures"),
         lambda language: gettext("Signatures: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
+        "campaign-review",
+        lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/review?held_rule=same_ip"),
+        lambda language: gettext("Review: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
+        "campaign-review-errors",
+        lambda v: (
+            v.organiser_page("/dashboard/campaigns/{campaign}/review?held_rule=same_ip")
+            .press("main #action-form button[value=invalidate]")
+            .expect(".error-summary")
+        ),
+        lambda language: gettext("Review: %(title)s", title=f"Test campaign ({language})"),
     ),
     (
         "campaign-new",

@@ -12,6 +12,7 @@ import pytest
 from app.exports.models import Export
 from app.extensions import db
 from app.organisers.models import Invitation, Membership, Role
+from app.signatures.models import ReviewAction
 from tests.factories import (
     csrf_token,
     log_in_as,
@@ -52,6 +53,9 @@ ACCESS = {
     "dashboard.home": LOGGED_IN,
     "dashboard.campaign": Role.VIEWER,
     "dashboard.signatures": Role.EDITOR,
+    "dashboard.review": Role.VIEWER,
+    "dashboard.review_act": Role.EDITOR,
+    "dashboard.review_undo": Role.EDITOR,
     "teams.new_organisation": LOGGED_IN,
     "teams.organisation": Role.VIEWER,
     "teams.members": Role.OWNER,
@@ -135,6 +139,8 @@ def build_world() -> World:
     # Not finished: a download answers with its status page (the guard is what is checked).
     export = Export(campaign_id=campaign.id, kind="csv", requested_by_id=owner.id)
     db.session.add(export)
+    action = ReviewAction(campaign_id=campaign.id, kind="invalidate", reason="r", count=0)
+    db.session.add(action)
     db.session.commit()
     values = {
         "org_slug": organisation.slug,
@@ -143,6 +149,7 @@ def build_world() -> World:
         "invitation_id": invitation.id,
         "language": "ar",
         "export_id": export.id,
+        "action_id": action.id,
     }
     return World(values=values, people=people)
 

@@ -4,7 +4,8 @@ from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional, Regexp
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
 
 from app.signatures.forms import TypedForm, at_most, strip
 from app.signatures.review import REASON_MAX, FilterNeeded, ReviewFilter
@@ -45,9 +46,11 @@ class FilterForm(TypedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.held_rule.choices = [("", _l("Any"))] + list(HELD_RULES.items())
+        choices = [SelectChoice("", _l("Any"))]
+        choices += [SelectChoice(rule, label) for rule, label in HELD_RULES.items()]
         if self.held_rule.data and self.held_rule.data not in HELD_RULES:
-            self.held_rule.choices.append((self.held_rule.data, self.held_rule.data))
+            choices.append(SelectChoice(self.held_rule.data, self.held_rule.data))
+        self.held_rule.choices = choices
 
     def review_filter(self) -> ReviewFilter | None:
         """The filter the fields describe; None (with an error) when none is set."""
@@ -92,13 +95,16 @@ class ActionForm(FilterForm):
 
     reason = TextAreaField(
         _l("Why"),
-        [InputRequired(_l("Say why, for the record.")), at_most(REASON_MAX)],
+        [DataRequired(_l("Say why, for the record.")), at_most(REASON_MAX)],
         filters=[strip],
     )
     kind = SelectField(
         _l("Action"),
         [InputRequired(_l("Choose an action."))],
-        choices=[("invalidate", _l("Invalidate")), ("release", _l("Release"))],
+        choices=[
+            SelectChoice("invalidate", _l("Invalidate")),
+            SelectChoice("release", _l("Release")),
+        ],
     )
 
 
@@ -107,6 +113,6 @@ class UndoForm(TypedForm):
 
     reason = StringField(
         _l("Why undo it"),
-        [InputRequired(_l("Say why, for the record.")), at_most(REASON_MAX)],
+        [DataRequired(_l("Say why, for the record.")), at_most(REASON_MAX)],
         filters=[strip],
     )
