@@ -97,7 +97,7 @@ class ReviewFilter:
     def __post_init__(self):
         for name in ("ip_hash", "network_hash", "email_domain", "held_rule", "name_pattern"):
             object.__setattr__(self, name, (getattr(self, name) or "").strip())
-        object.__setattr__(self, "email_domain", self.email_domain.lower())
+        object.__setattr__(self, "email_domain", self.email_domain.lower().lstrip("@"))
         for name in ("ip_hash", "network_hash"):
             value = getattr(self, name).lower()
             if value and not HASH_PATTERN.match(value):
@@ -369,7 +369,24 @@ def _start_action(campaign, kind, review_filter, actor, reason, now) -> ReviewAc
     return action
 
 
-def _finish(action: ReviewAction, campaign: Campaign, event: str, **detail) -> ReviewAction:
+def _commit_counting(campaign_id: int, counted_more: bool) -> None:
+    """Commit; when rows were counted, announce the goal if they reached it.
+
+    As when a supporter confirms: on PostgreSQL a confirmation committed meanwhile may
+    have made the goal, so near it the check runs again after the commit.
+    """
+    announced = announce_goal_if_reached(campaign_id) if counted_more else False
+    db.session.commit()
+    if announced is None and db.engine.dialect.name == "postgresql":
+        announce_goal_if_reached(campaign_id)
+        db.session.commit()
+    # The public count and list of names change now, not when the cache entry expires.
+    page_cache().clear()
+
+
+def _finish(
+    action: ReviewAction, campaign: Campaign, event: str, counted_more=False, **detail
+) -> ReviewAction:
     record_event(
         event,
         "campaign",
@@ -382,9 +399,7 @@ def _finish(action: ReviewAction, campaign: Campaign, event: str, **detail) -> R
         count=action.count,
         **detail,
     )
-    db.session.commit()
-    # The public count and list of names change now, not when the cache entry expires.
-    page_cache().clear()
+    _commit_counting(campaign.id, counted_more)
     return action
 
 
@@ -438,9 +453,7 @@ def release_signatures(
     _remember(action.id, rows, HELD)
     _count_rows(campaign.id, rows, 1)
     action.count = len(rows)
-    if rows:
-        announce_goal_if_reached(campaign.id)
-    return _finish(action, campaign, "review.release")
+    return _finish(action, campaign, "review.release", counted_more=bool(rows))
 
 
 def undo_review_action(
@@ -514,8 +527,7 @@ def undo_review_action(
         reason=reason,
         count=restored,
     )
-    db.session.commit()
-    page_cache().clear()
+    _commit_counting(campaign_id, counted_more=kind == INVALIDATE and restored > 0)
     db.session.refresh(action)
     return action
 

@@ -500,3 +500,17 @@ def test_the_periodic_job_sends_the_alerts(app, team):
     burst(team[0], 5, utcnow() - timedelta(minutes=5), ip_hash=BAD_IP)
     send_review_alerts_job.call_local()
     assert len(alert_mails()) == 2
+
+
+def test_releasing_up_to_the_goal_announces_it_once(team):
+    campaign, owner, _ = team
+    campaign.goal = 3
+    db.session.commit()
+    make_signature(campaign, state=CONFIRMED)
+    for _ in range(2):
+        make_held_signature(campaign)
+    release_signatures(campaign, ReviewFilter(held_rule="same_ip"), owner, "real")
+    goal_mails = db.session.execute(
+        select(OutboxEmail).where(OutboxEmail.template == "dashboard/goal_reached")
+    ).scalars()
+    assert sorted(m.to_address for m in goal_mails) == ["editor@example.org", "owner@example.org"]

@@ -25,6 +25,17 @@ HASH = Regexp(r"^[0-9a-fA-F]{1,32}$", message=_l("Paste a value from the lists a
 WHEN = "%Y-%m-%dT%H:%M"
 
 
+class WhenField(DateTimeLocalField):
+    """A UTC date and time (a datetime-local input), with our own message for a wrong one."""
+
+    def process_formdata(self, valuelist):
+        """Read the typed time; a wrong one is an error next to the field."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a date and time like 2026-03-31T14:00.")) from None
+
+
 def rule_name(rule: str) -> str:
     """A fraud rule's name in the page's language (the stored value if it is not known)."""
     return str(HELD_RULES.get(rule or "", rule or _l("No rule recorded")))
@@ -36,8 +47,8 @@ class FilterForm(TypedForm):
     ip_hash = StringField(_l("IP address (hashed)"), [Optional(), HASH], filters=[strip])
     network_hash = StringField(_l("Network (hashed)"), [Optional(), HASH], filters=[strip])
     email_domain = StringField(_l("Email domain"), [Optional(), at_most(253)], filters=[strip])
-    since = DateTimeLocalField(_l("Signed from (UTC)"), [Optional()], format=[WHEN, WHEN + ":%S"])
-    until = DateTimeLocalField(_l("Signed before (UTC)"), [Optional()], format=[WHEN, WHEN + ":%S"])
+    since = WhenField(_l("Signed from (UTC)"), [Optional()], format=[WHEN, WHEN + ":%S"])
+    until = WhenField(_l("Signed before (UTC)"), [Optional()], format=[WHEN, WHEN + ":%S"])
     # Any rule name is accepted: rules added later are filtered on before they get a label.
     held_rule = SelectField(
         _l("Held by the rule"), [Optional(), at_most(30)], validate_choice=False

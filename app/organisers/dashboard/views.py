@@ -9,7 +9,13 @@ from app.core.countries import country_choices
 from app.core.database import MAX_ROW_ID
 from app.organisers.access import campaign_role, organisations_of, organiser_required
 from app.organisers.dashboard.charts import daily_bar_chart, hourly_bar_chart
-from app.organisers.dashboard.forms import ActionForm, FilterForm, UndoForm, rule_name
+from app.organisers.dashboard.forms import (
+    FILTER_FIELDS,
+    ActionForm,
+    FilterForm,
+    UndoForm,
+    rule_name,
+)
 from app.organisers.dashboard.services import (
     CHART_DAYS,
     campaign_figures,
@@ -148,8 +154,8 @@ def review_act(campaign, role):
     """Invalidate or release the filtered signatures, with the reason given."""
     form = ActionForm()
     valid = form.validate()
-    # A malformed hash has its own error; the filter is built from well-formed fields only.
-    malformed = form.ip_hash.errors or form.network_hash.errors
+    # A condition with an error is no condition at all: acting without it would select more.
+    malformed = any(form[name].errors for name in FILTER_FIELDS)
     selection = None if malformed else form.review_filter()
     if not valid or selection is None:
         # The selection stays on screen with the reason's error next to its field.

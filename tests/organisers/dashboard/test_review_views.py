@@ -204,3 +204,15 @@ def test_the_page_reads_right_to_left_in_arabic(client, team):
     assert 'dir="rtl"' in html
     # Hashes and domains keep their own direction inside the right-to-left page.
     assert '<bdi dir="ltr"><code>ab12cd34</code></bdi>' in html
+
+
+def test_a_condition_with_an_error_selects_nothing(client, team):
+    campaign = team["campaign"]
+    log_in_as(client, team["editor"])
+    response = act(
+        client, campaign, ip_hash=BAD_IP, since="yesterday", reason="burst", kind="invalidate"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="since-error"' in html and 'id="action-form"' not in html
+    assert count(campaign) == 4
