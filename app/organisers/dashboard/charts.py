@@ -43,9 +43,11 @@ def bar_chart(bars: list[tuple[str, int, str]], title: str, title_id="chart-titl
     slot = plot_width / slots
     top = max([count for _, count, _ in bars] + [1])
     parts = [
+        # Time runs left to right in both directions of text; without direction="ltr" an
+        # Arabic page would anchor the axis labels at the wrong ends (and clip them).
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'aria-labelledby="{title_id}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet">',
+        f'width="100%" preserveAspectRatio="xMinYMin meet" direction="ltr">',
         f'<title id="{title_id}">{escape(title)}</title>',
         # Axis: the baseline and the largest figure.
         f'<line x1="{MARGIN_START}" y1="{HEIGHT - MARGIN_BOTTOM}" x2="{WIDTH}" '
