@@ -8,7 +8,7 @@ from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import html_params
 
@@ -177,9 +177,16 @@ class DetailsForm(TypedForm):
 
 
 class SignForm(DetailsForm):
-    """The sign form: the details plus the email address to confirm them from."""
+    """The sign form: the details plus the email address to confirm them from.
+
+    Two fields are for the fraud rules, never shown as errors: `website`, a honeypot that
+    people never see (scripts that fill every field do), and `rendered`, the signed stamp
+    of when the page was rendered.
+    """
 
     email = email_field()
+    website = StringField(_l("Leave this field empty"), filters=[lambda v: (v or "")[:200]])
+    rendered = HiddenField(filters=[lambda v: (v or "")[:400]])
 
 
 class ConfirmForm(DetailsForm):

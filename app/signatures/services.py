@@ -37,6 +37,7 @@ from app.signatures.emails import (
     queue_confirmation_email,
     queue_delivery_email,
 )
+from app.signatures.fraud_rules import SigningChecks, screen_signature
 from app.signatures.models import (
     CONFIRMED,
     HELD,
@@ -51,6 +52,16 @@ from app.signatures.review_signals import review_signals
 
 CHOICES = ("public", "contact_consent")
 SUPPRESSION = "signing-suppression"  # purpose of the keyed hash in signing_suppressions
+
+
+def looks_confirmed(signature: Signature) -> bool:
+    """Whether its owner is told it is confirmed: counted, or held after they confirmed it.
+
+    A held signature must look no different from a counted one to the person who signed.
+    """
+    return signature.state == CONFIRMED or (
+        signature.state == HELD and signature.email_verified_at is not None
+    )
 
 
 class CampaignNotAccepting(Exception):
@@ -136,6 +147,7 @@ def sign_campaign(
     ip_address: str | None = None,
     now: datetime | None = None,
     user_agent: str = "",
+    checks: SigningChecks | None = None,
 ) -> None:
     """Record a pending signature and queue its confirmation email, in one transaction.
 
@@ -148,14 +160,28 @@ def sign_campaign(
     signature is still recorded, unmailed). An address whose owner said "I did not sign
     this" gets nothing. The caller learns nothing about which case it was, so neither
     does the supporter.
+
+    The fraud rules (fraud_rules.py) run first: a signature they hold is recorded as any
+    other, marked with the rule; one they refuse is not recorded, and the caller answers
+    exactly as it would have.
     """
     now = now or utcnow()
     if not campaign.accepts_signatures(now):
         raise CampaignNotAccepting(campaign.slug)
     # Only keyed hashes of the address are kept (see review_signals), never the address.
     signals = review_signals(ip_address, user_agent, current_app.config["SECRET_KEY"])
+    identity = mailbox_identity(details.email)
+    domain = identity.rpartition("@")[2]
+    verdict = screen_signature(
+        campaign.id, details.name, details.postcode, domain, identity, ip_address, signals,
+        checks or SigningChecks(), now,
+    )  # fmt: skip
+    if verdict.refuse:
+        record_event("signature.refused", "campaign", campaign.id, rule=verdict.held_rule)
+        db.session.commit()
+        return
+    signals.update(held_rule=verdict.held_rule or None, seconds_to_submit=verdict.seconds_to_submit)
     values = pending_signature_values(campaign.id, details, language, signals, now)
-    identity = values["email_normalised"]
     # INSERT ... ON CONFLICT DO NOTHING: simultaneous submissions of one address race
     # on the unique constraint, and the losers simply see no row inserted. A disowned
     # mailbox inserts nothing either, and has no row for the repeat path to email.
@@ -206,7 +232,8 @@ def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime)
         .where(
             Signature.campaign_id == campaign.id,
             Signature.email_normalised == identity,
-            Signature.state.in_((PENDING, CONFIRMED)),
+            # A held signature is answered as a confirmed one: the signer never learns of it.
+            Signature.state.in_((PENDING, CONFIRMED, HELD)),
             Signature.emails_sent < config["MAX_EMAILS_PER_SIGNATURE"],
             or_(Signature.last_emailed_at.is_(None), Signature.last_emailed_at <= cutoff),
         )
@@ -307,7 +334,7 @@ def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
     signature, outcome = _signature_for_token(token, language)
     if outcome is None:
         campaign = signature_campaign(signature)
-        if signature.state == CONFIRMED:
+        if looks_confirmed(signature):
             outcome = _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
         else:
             outcome = _outcome(
@@ -353,7 +380,8 @@ def confirm_signature(
         return outcome
     campaign = signature_campaign(signature)
     signature_id, state, nonce = signature.id, signature.state, signature.token_nonce
-    if state == CONFIRMED:
+    held_rule = signature.held_rule
+    if looks_confirmed(signature):
         result = ConfirmationResult.ALREADY_CONFIRMED
     elif not campaign.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
         result = ConfirmationResult.NOT_ACCEPTING
@@ -377,7 +405,7 @@ def confirm_signature(
         record_event("signature.confirm_while_" + state, "signature", signature_id)
         db.session.commit()
     elif result == ConfirmationResult.CONFIRMED_NOW and not _count_confirmation(
-        signature_id, nonce, campaign_id, details, consent_wording, language, now
+        signature_id, nonce, campaign_id, details, consent_wording, language, now, held_rule
     ):
         return ConfirmationOutcome(
             ConfirmationResult.ALREADY_CONFIRMED, outcome.slug, outcome.title
@@ -393,14 +421,19 @@ def _count_confirmation(
     consent_wording: dict[str, str],
     language: str,
     now: datetime,
+    held_rule: str | None = None,
 ) -> bool:
     """Move the signature out of PENDING with the checked details and count it.
 
     It does so in one short write transaction.
 
     Only the transaction whose UPDATE matches counts: two tabs, or a double click, race
-    here and the loser updates nothing.
+    here and the loser updates nothing. A signature a fraud rule marked becomes HELD
+    instead, verified but not counted until the team releases it; the signer sees the same.
     """
+    if held_rule:
+        return _hold_confirmation(signature_id, nonce, campaign_id, details, consent_wording,
+                                  language, now, held_rule)  # fmt: skip
     moved = db.session.execute(
         update(Signature)
         .where(
@@ -430,6 +463,29 @@ def _count_confirmation(
         # racing confirmations to commit sees them all here, so the goal is never missed.
         announce_goal_if_reached(campaign_id)
         db.session.commit()
+    return True
+
+
+def _hold_confirmation(
+    signature_id, nonce, campaign_id, details, consent_wording, language, now, held_rule
+) -> bool:
+    moved = db.session.execute(
+        update(Signature)
+        .where(
+            Signature.id == signature_id,
+            Signature.state == PENDING,
+            Signature.token_nonce == nonce,
+        )
+        .values(state=HELD, email_verified_at=now, token_nonce=None, **_chosen(details))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.rollback()
+        return False
+    tally_pending_removed(campaign_id)
+    _record_consents(signature_id, details, consent_wording, language, now)
+    record_event("signature.held", "signature", signature_id, rule=held_rule)
+    db.session.commit()
     return True
 
 
@@ -495,7 +551,7 @@ def _signature_for_token(token: str, language: str):
     except TokenExpired as expired:
         signature = _signature_by_id(expired.payload.get("s"))
         campaign = signature_campaign(signature) if signature else None
-        if signature is not None and signature.state == CONFIRMED:
+        if signature is not None and looks_confirmed(signature):
             return None, _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
         return None, _outcome(ConfirmationResult.EXPIRED, campaign, language)
     except TokenInvalid:
@@ -504,7 +560,7 @@ def _signature_for_token(token: str, language: str):
     nonce = payload.get("n")
     if signature is None or not isinstance(nonce, str) or not nonce.isascii():
         return None, ConfirmationOutcome(ConfirmationResult.INVALID)
-    if signature.state == CONFIRMED:
+    if looks_confirmed(signature):
         return signature, None
     if signature.token_nonce is None or not hmac.compare_digest(signature.token_nonce, nonce):
         return None, ConfirmationOutcome(ConfirmationResult.INVALID)
