@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from app.campaigns.counts import confirmed_counts
@@ -29,7 +29,13 @@ from app.core.urls import absolute_url
 from app.extensions import db
 from app.organisers.access import organisations_of
 from app.organisers.models import Membership, Organisation, Organiser, Role
-from app.signatures.models import CONFIRMED, STATES, Signature, name_search_form
+from app.signatures.models import (
+    CONFIRMED,
+    NAMES_TO_REVIEW,
+    STATES,
+    Signature,
+    name_search_form,
+)
 
 CHART_DAYS = 90
 PAGE_SIZE = 50
@@ -143,23 +149,48 @@ def _search_condition(campaign_id: int, q: str):
     return Signature.name_search.between(prefix, prefix + AFTER_EVERY_PREFIX)
 
 
+def _names_to_review(campaign_id: int) -> list:
+    """Held names the public would otherwise see: confirmed signers who chose to be shown.
+
+    The condition is written as the partial index's, so SQLite uses that index too.
+    """
+    return [
+        Signature.campaign_id == campaign_id,
+        text(NAMES_TO_REVIEW),
+        Signature.state == CONFIRMED,
+        Signature.public.is_(True),
+    ]
+
+
+def names_to_review_count(campaign: Campaign) -> int:
+    """How many names wait for the team's review (a count over a small partial index)."""
+    return db.session.execute(
+        select(func.count()).select_from(Signature).where(*_names_to_review(campaign.id))
+    ).scalar_one()
+
+
 def signature_page(
     campaign: Campaign,
     state: str = CONFIRMED,
     q: str = "",
     before: int | None = None,
     after: int | None = None,
+    names_to_review: bool = False,
 ) -> SignaturePage:
     """Up to PAGE_SIZE signatures older than `before` (or newer than `after`), newest first.
 
     Keyset paging by id over the (campaign, state, id) index, or over the name or email
     index when searching: a deep page costs what the first one does. An address search
-    finds that signature whatever its state.
+    finds that signature whatever its state. `names_to_review` lists only the names the
+    word list held (whatever `state` says).
     """
-    conditions = [Signature.campaign_id == campaign.id]
     search = _search_condition(campaign.id, q)
-    if search is None or "@" not in q:
-        conditions.append(Signature.state == (state if state in STATES else CONFIRMED))
+    if names_to_review:
+        conditions = _names_to_review(campaign.id)
+    else:
+        conditions = [Signature.campaign_id == campaign.id]
+        if search is None or "@" not in q:
+            conditions.append(Signature.state == (state if state in STATES else CONFIRMED))
     if search is not None:
         conditions.append(search)
     query = select(Signature).where(*conditions)
