@@ -71,6 +71,7 @@ def campaign(campaign, role):
         figures=figures,
         chart=chart,
         may_see_signatures=role.includes(Role.EDITOR),
+        to_review=names_to_review_count(campaign) if role.includes(Role.EDITOR) else 0,
     )
 
 
