@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import exists, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from app.campaigns.counts import confirmed_counts
@@ -152,21 +152,22 @@ def _search_condition(campaign_id: int, q: str):
 def _names_to_review(campaign_id: int) -> list:
     """Held names the public would otherwise see: confirmed signers who chose to be shown.
 
-    The condition is written as the partial index's, so SQLite uses that index too.
+    The condition is written as the partial index's, so SQLite can use that index; the
+    state is compared as an expression (`state || ''`) so that SQLite, which has no
+    statistics, does not range over every confirmed row of the campaign instead.
     """
     return [
         Signature.campaign_id == campaign_id,
         text(NAMES_TO_REVIEW),
-        Signature.state == CONFIRMED,
+        Signature.state.concat("") == CONFIRMED,
         Signature.public.is_(True),
     ]
 
 
 def names_to_review_count(campaign: Campaign) -> int:
     """How many names wait for the team's review (a count over a small partial index)."""
-    return db.session.execute(
-        select(func.count()).select_from(Signature).where(*_names_to_review(campaign.id))
-    ).scalar_one()
+    query = select(func.count()).select_from(Signature).where(*_names_to_review(campaign.id))
+    return db.session.execute(query).scalar_one()
 
 
 def signature_page(
@@ -208,11 +209,16 @@ def signature_page(
     page = SignaturePage(rows=list(rows))
     if page.rows:
         newest, oldest = page.rows[0].id, page.rows[-1].id
-        if db.session.execute(select(exists().where(*conditions, Signature.id < oldest))).scalar():
+        if _any_row(*conditions, Signature.id < oldest):
             page.older_than = oldest
-        if db.session.execute(select(exists().where(*conditions, Signature.id > newest))).scalar():
+        if _any_row(*conditions, Signature.id > newest):
             page.newer_than = newest
     return page
+
+
+def _any_row(*conditions) -> bool:
+    query = select(Signature.id).where(*conditions).limit(1)
+    return db.session.execute(query).first() is not None
 
 
 # Goal email ---------------------------------------------------------------------------

@@ -159,3 +159,29 @@ def test_viewers_and_forged_posts_change_nothing(client, team):
     assert client.post(path, data={"csrf_token": token}).status_code == 403
     assert moderation(signature) == NAME_CLEAR
     assert events("signature.name_hidden") == []
+
+
+def test_the_review_list_reads_the_small_partial_index(app, team):
+    from sqlalchemy import event
+
+    from app.organisers.dashboard.services import signature_page
+    from tests.conftest import ON_POSTGRES
+
+    make_signature(team["campaign"], state=CONFIRMED, name="shit", public=True)
+    captured = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        assert len(signature_page(team["campaign"], names_to_review=True).rows) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+        db.session.commit()
+    statement, parameters = next(c for c in captured if "LIMIT" in c[0].upper())
+    if ON_POSTGRES:
+        pytest.skip("PostgreSQL chooses by its statistics")
+    with db.engine.connect() as connection:
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    assert "ix_signatures_names_to_review" in " ".join(str(row) for row in plan)
