@@ -78,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     from app.organisers import models as _organiser_models  # noqa: F401
     from app.organisers.dashboard import services as dashboard
     from app.signatures import models as _signature_models  # noqa: F401
+    from app.signatures import word_list
 
     # First, so it reads the raw body before CSRFProtect parses the form.
     input_guard.init_app(app)
@@ -94,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     jobs.init_app(app)
     access.init_app(app)
     dashboard.init_app(app)
+    word_list.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

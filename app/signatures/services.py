@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -42,6 +42,10 @@ from app.signatures.models import (
     CONFIRMED,
     HELD,
     INVALIDATED,
+    NAME_APPROVED,
+    NAME_CLEAR,
+    NAME_HELD,
+    NAME_HIDDEN,
     PENDING,
     ConsentRecord,
     Signature,
@@ -49,6 +53,7 @@ from app.signatures.models import (
     name_search_form,
 )
 from app.signatures.review_signals import review_signals
+from app.signatures.word_list import name_needs_review
 
 CHOICES = ("public", "contact_consent")
 SUPPRESSION = "signing-suppression"  # purpose of the keyed hash in signing_suppressions
@@ -100,6 +105,7 @@ def pending_signature_values(
         state=PENDING,
         **asdict(details),
         name_search=name_search_form(details.name),
+        name_moderation=_name_moderation_of(details.name),
         email_normalised=identity,
         email_domain=identity.rpartition("@")[2],
         language=language,
@@ -218,9 +224,34 @@ def _replace_pending_details(
 
 def _chosen(details: ChosenDetails) -> dict:
     # The address as first typed is kept for sending (case 2); the rest is the latest,
-    # with the name's search form kept in step.
+    # with the name's search form and public-list review kept in step.
     chosen = {name: value for name, value in asdict(details).items() if name != "email"}
-    return {**chosen, "name_search": name_search_form(details.name)}
+    return {
+        **chosen,
+        "name_search": name_search_form(details.name),
+        "name_moderation": _name_moderation_after(details.name),
+    }
+
+
+def _name_moderation_of(name: str) -> str:
+    # Held names are kept off public lists until the team looks; nothing tells the signer.
+    return NAME_HELD if name_needs_review(name) else NAME_CLEAR
+
+
+def _name_moderation_after(name: str):
+    """The review state once the name becomes `name`, as an UPDATE's SET expression.
+
+    The team's "hidden" stays whatever the signer types; their "approved" stays for the
+    name they saw (SET compares with the row's old name), and a new name is checked again.
+    """
+    return case(
+        (Signature.name_moderation == NAME_HIDDEN, NAME_HIDDEN),
+        (
+            and_(Signature.name_moderation == NAME_APPROVED, Signature.name == name),
+            NAME_APPROVED,
+        ),
+        else_=_name_moderation_of(name),
+    )
 
 
 def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime) -> None:
@@ -248,6 +279,48 @@ def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime)
         queue_confirmation_email(signature, campaign.title, confirmation_token(signature), now)
     else:
         queue_already_signed_email(signature, campaign.title, campaign.slug, now)
+
+
+# The team's review of names in public lists --------------------------------------------
+
+
+def campaign_signature(campaign: Campaign, signature_id: int) -> Signature | None:
+    """The signature with this id if it belongs to `campaign`, else None."""
+    signature = db.session.get(Signature, signature_id)
+    return signature if signature is not None and signature.campaign_id == campaign.id else None
+
+
+def hide_signer_name(signature: Signature, actor_id: int | None) -> None:
+    """Keep the signer's name off public lists; the signature still counts and is delivered."""
+    _review_name(signature, NAME_HIDDEN, actor_id, "signature.name_hidden")
+
+
+def show_signer_name(signature: Signature, actor_id: int | None) -> None:
+    """Let a hidden name appear in public lists again (if its signer chose to be shown)."""
+    _review_name(signature, NAME_APPROVED, actor_id, "signature.name_shown")
+
+
+def approve_signer_name(signature: Signature, actor_id: int | None) -> None:
+    """Allow a name the word list held, after someone on the team has read it."""
+    _review_name(signature, NAME_APPROVED, actor_id, "signature.name_approved")
+
+
+def _review_name(signature: Signature, moderation: str, actor_id: int | None, action: str):
+    campaign = signature_campaign(signature)
+    previous = signature.name_moderation
+    signature.name_moderation = moderation
+    # The name itself stays out of the log: the log outlives the anonymised signature.
+    record_event(
+        action,
+        "signature",
+        signature.id,
+        actor_id=actor_id,
+        organisation_id=campaign.organisation_id,
+        campaign_id=campaign.id,
+        previous=previous,
+    )
+    db.session.commit()
+    page_cache().clear()  # the public page drops (or shows) the name at once
 
 
 def recount_campaign(campaign: Campaign) -> int:

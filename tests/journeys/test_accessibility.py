@@ -132,6 +132,8 @@ class Visit:
         campaign = make_campaign(organisation=organisation, languages=("en", "ar"))
         make_signature(campaign, state="confirmed", public=True)
         make_signature(campaign, name="ليلى", state="confirmed", postcode="Amman")
+        held = make_signature(campaign, name="Held Name", state="confirmed", public=True)
+        held.name_moderation = "held"  # as if it matched the word list: the review buttons
         self.campaign_id, email, secret = campaign.id, owner.email, owner.totp_secret
         # Reading rows began a transaction, which on SQLite holds the write lock.
         db.session.commit()
@@ -239,6 +241,11 @@ ORGANISER_PAGES = [
     (
         "campaign-signatures",
         lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/signatures"),
+        lambda language: gettext("Signatures: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
+        "campaign-names-to-review",
+        lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/signatures?review=names"),
         lambda language: gettext("Signatures: %(title)s", title=f"Test campaign ({language})"),
     ),
     (

@@ -19,6 +19,7 @@ from tests.factories import (
     make_member,
     make_organisation,
     make_organiser,
+    make_signature,
 )
 
 ORGANISER_BLUEPRINTS = ("accounts", "teams", "editor", "dashboard", "exports")
@@ -52,6 +53,9 @@ ACCESS = {
     "dashboard.home": LOGGED_IN,
     "dashboard.campaign": Role.VIEWER,
     "dashboard.signatures": Role.EDITOR,
+    "dashboard.hide_name": Role.EDITOR,
+    "dashboard.show_name": Role.EDITOR,
+    "dashboard.approve_name": Role.EDITOR,
     "teams.new_organisation": LOGGED_IN,
     "teams.organisation": Role.VIEWER,
     "teams.members": Role.OWNER,
@@ -136,6 +140,7 @@ def build_world() -> World:
     export = Export(campaign_id=campaign.id, kind="csv", requested_by_id=owner.id)
     db.session.add(export)
     db.session.commit()
+    signature = make_signature(campaign)
     values = {
         "org_slug": organisation.slug,
         "campaign_id": campaign.id,
@@ -143,6 +148,7 @@ def build_world() -> World:
         "invitation_id": invitation.id,
         "language": "ar",
         "export_id": export.id,
+        "signature_id": signature.id,
     }
     return World(values=values, people=people)
 
