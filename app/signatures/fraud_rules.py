@@ -79,7 +79,9 @@ def seconds_since_render(stamp: str, campaign_id: int, now: float | None = None)
     if payload.get("c") != campaign_id or not isinstance(made, int | float):
         return None
     elapsed = (time.time() if now is None else now) - made
-    return elapsed if elapsed >= -5 else None  # a stamp from the future is forged
+    if not -5 <= elapsed <= max_age.total_seconds():  # a stamp from the future is forged
+        return None
+    return elapsed
 
 
 def screen_signature(
@@ -166,13 +168,18 @@ def _same_name_over(campaign_id, name, postcode, setting, now) -> bool:
             Signature.created_at >= now - timedelta(seconds=longest),
         )
     ).all()
-    locality = locality_key(postcode)[0]
-    times = [created for typed, created in rows if locality_key(typed)[0] == locality]
+    locality = _locality(postcode)
+    times = [created for typed, created in rows if _locality(typed) == locality]
     return any(
         sum(1 for created in times if created >= now - timedelta(seconds=limit.get_expiry()))
         >= limit.amount
         for limit in limits
     )
+
+
+def _locality(typed: str) -> str:
+    # "N1 9GU", "n19gu" and "n1  9gu" are one place.
+    return locality_key(typed)[0].replace(" ", "")
 
 
 def _parsed(setting: str):
