@@ -49,6 +49,7 @@ class CampaignPage:
     deadline: datetime | None
     accepting: bool
     required_fields: tuple[str, ...]
+    allowed_email_domains: tuple[str, ...]
     languages: tuple[str, ...]
     language: str
     title: str
@@ -139,6 +140,7 @@ def build_campaign_page(campaign: Campaign, language: str) -> CampaignPage:
         deadline=campaign.deadline,
         accepting=campaign.accepts_signatures(utcnow()),
         required_fields=tuple(campaign.required_fields),
+        allowed_email_domains=tuple(campaign.allowed_email_domains.split()),
         languages=tuple(campaign.languages),
         language=text.language,
         title=text.title,

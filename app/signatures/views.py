@@ -51,7 +51,7 @@ def sign_page(slug):
         ("sign-page-html", slug, page.language, str(get_locale()), page.count, page.updated_at),
         lambda: render_campaign_page(
             page,
-            SignForm(required_fields=page.required_fields),
+            SignForm.for_page(page),
             csrf_value=slot,
             render_stamp=stamp_slot,
         )[0],
@@ -100,7 +100,7 @@ def _sign_form_refused() -> bool:
     # them); kept in the request's environ, since `g` can outlive a request in tests.
     if SIGN_FORM_REFUSED not in request.environ:
         page = load_campaign_page(request.view_args["slug"])
-        form = SignForm(required_fields=page.required_fields)
+        form = SignForm.for_page(page)
         request.environ[SIGN_FORM_REFUSED] = not form.validate()
     return request.environ[SIGN_FORM_REFUSED]
 
@@ -115,7 +115,7 @@ sign_form_refused = never_raises(_sign_form_refused, default=True)
 def show_sign_form_again(message: str, status: int):
     """The campaign page with the sign form as submitted and `message` at the top."""
     page = load_campaign_page(request.view_args["slug"])
-    form = SignForm(required_fields=page.required_fields)
+    form = SignForm.for_page(page)
     form.form_errors.append(message)
     return render_campaign_page(page, form, status=status, keep_form=True)
 
@@ -135,7 +135,7 @@ def language() -> str:
 def sign(slug):
     """Validate the form, record the signature, and always answer with the same redirect."""
     page = load_campaign_page(slug)
-    form = SignForm(required_fields=page.required_fields)
+    form = SignForm.for_page(page)
     if not form.validate():
         return render_campaign_page(page, form, status=400, keep_form=True)
     details = services.SignatureDetails(
