@@ -24,6 +24,8 @@ from limits import parse_many
 from sqlalchemy import func, select
 
 from app.campaigns.tallies import locality_key
+from app.core.addresses import mailbox_identity
+from app.core.audit import record_event
 from app.core.tokens import TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.signatures.email_domains import is_common_webmail, is_disposable
@@ -257,3 +259,69 @@ def _network(pattern: str):
         return ipaddress.ip_network(pattern, strict=False)
     except ValueError:
         return None
+
+
+class BadListEntry(ValueError):
+    """A block or allow list entry that could never match; the message says why."""
+
+
+def add_signing_list_entry(
+    list_name: str, kind: str, pattern: str, action: str = "hold", note: str = "", actor_id=None
+) -> SigningListEntry:
+    """Add a block or allow list entry (a domain glob, a CIDR range or one address)."""
+    if list_name not in ("block", "allow"):
+        raise BadListEntry("the list is 'block' or 'allow'")
+    if action not in ("hold", "refuse"):
+        raise BadListEntry("the action is 'hold' or 'refuse'")
+    pattern = _list_pattern(kind, pattern.strip())
+    entry = SigningListEntry(
+        list_name=list_name,
+        kind=kind,
+        pattern=pattern,
+        action=action if list_name == "block" else "hold",
+        note=note,
+        created_by_id=actor_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    record_event(
+        f"signing_list.{list_name}_added",
+        "signing_list_entry",
+        entry.id,
+        actor_id=actor_id,
+        kind=kind,
+        entry_action=entry.action,
+    )
+    db.session.commit()
+    forget_signing_lists()
+    return entry
+
+
+def remove_signing_list_entry(entry_id: int) -> bool:
+    """Remove an entry; False if there was none with that id."""
+    entry = db.session.get(SigningListEntry, entry_id)
+    if entry is None:
+        return False
+    db.session.delete(entry)
+    record_event(f"signing_list.{entry.list_name}_removed", "signing_list_entry", entry_id)
+    db.session.commit()
+    forget_signing_lists()
+    return True
+
+
+def _list_pattern(kind: str, pattern: str) -> str:
+    if kind == "network":
+        try:
+            return str(ipaddress.ip_network(pattern, strict=False))
+        except ValueError as error:
+            raise BadListEntry(f"{pattern!r} is not an IP address or range (CIDR)") from error
+    if kind == "domain":
+        domain = pattern.lower().removeprefix("@")
+        if not domain or not all(ch.isalnum() or ch in ".-*" for ch in domain):
+            raise BadListEntry(f"{pattern!r} is not a domain (globs such as *.example.com)")
+        return domain
+    if kind == "email":
+        if "@" not in pattern:
+            raise BadListEntry(f"{pattern!r} is not an email address")
+        return mailbox_identity(pattern)
+    raise BadListEntry("the kind is 'domain', 'network' or 'email'")

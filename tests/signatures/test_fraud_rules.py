@@ -231,3 +231,26 @@ def test_rules_switched_off_hold_nothing(client, app):
     make_campaign(slug="c")
     sign_as(client, email="bot@example.org", honeypot="x", stamp_age=None)
     assert signature_of("bot@example.org").held_rule is None
+
+
+def test_the_lists_are_managed_from_the_command_line(runner, client):
+    make_campaign(slug="c")
+    added = runner.invoke(args=["signing-lists", "add", "block", "network", "203.0.113.9/24"])
+    assert added.exit_code == 0 and "203.0.113.0/24" in added.output
+    refused = runner.invoke(
+        args=["signing-lists", "add", "block", "domain", "*.spam.example", "--action", "refuse"]
+    )
+    assert refused.exit_code == 0
+    bad = runner.invoke(args=["signing-lists", "add", "block", "network", "not-an-ip"])
+    assert bad.exit_code == 2 and "not an IP address" in bad.output
+    listed = runner.invoke(args=["signing-lists", "list"]).output
+    assert "203.0.113.0/24" in listed and "*.spam.example" in listed and "refuse" in listed
+    sign_as(client, email="x@a.spam.example")
+    assert signature_of("x@a.spam.example") is None  # applies at once
+    entry_id = db.session.scalar(
+        select(SigningListEntry.id).where(SigningListEntry.kind == "domain")
+    )
+    assert runner.invoke(args=["signing-lists", "remove", str(entry_id)]).exit_code == 0
+    assert runner.invoke(args=["signing-lists", "remove", str(entry_id)]).exit_code == 1
+    sign_as(client, email="x@a.spam.example")
+    assert signature_of("x@a.spam.example").held_rule is None
