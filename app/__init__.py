@@ -74,7 +74,7 @@ def register_extensions(app: Flask) -> None:
         recipient_quotas,  # noqa: F401 - its model must be registered
     )
     from app.exports import models as _export_models  # noqa: F401
-    from app.organisers import access
+    from app.organisers import access, alerts
     from app.organisers import models as _organiser_models  # noqa: F401
     from app.organisers.dashboard import services as dashboard
     from app.signatures import models as _signature_models  # noqa: F401
@@ -95,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     jobs.init_app(app)
     access.init_app(app)
     dashboard.init_app(app)
+    alerts.init_app(app)
     word_list.init_app(app)
 
 
