@@ -1,15 +1,13 @@
 """`flask signing-lists add|list|remove`: the site's block and allow lists for signing."""
 
 import click
-from sqlalchemy import select
 
-from app.extensions import db
 from app.signatures.fraud_rules import (
     BadListEntry,
     add_signing_list_entry,
     remove_signing_list_entry,
+    signing_list_entries,
 )
-from app.signatures.models import SigningListEntry
 
 signing_lists_cli = click.Group(
     "signing-lists", help="Block or allow email domains, IP ranges and addresses when signing."
@@ -41,10 +39,7 @@ def add_command(list_name, kind, pattern, action, note):
 @signing_lists_cli.command("list")
 def list_command():
     """Print every entry: id, list, kind, pattern, action, note."""
-    entries = db.session.execute(
-        select(SigningListEntry).order_by(SigningListEntry.list_name, SigningListEntry.id)
-    ).scalars()
-    for e in entries:
+    for e in signing_list_entries():
         click.echo(f"#{e.id:<5} {e.list_name:5} {e.kind:7} {e.pattern:40} {e.action:6} {e.note}")
 
 

@@ -297,13 +297,28 @@ def add_signing_list_entry(
     return entry
 
 
-def remove_signing_list_entry(entry_id: int) -> bool:
+def signing_list_entries() -> list[SigningListEntry]:
+    """Every entry, block list first, oldest first."""
+    return list(
+        db.session.execute(
+            select(SigningListEntry).order_by(SigningListEntry.list_name, SigningListEntry.id)
+        ).scalars()
+    )
+
+
+def remove_signing_list_entry(entry_id: int, actor_id=None) -> bool:
     """Remove an entry; False if there was none with that id."""
     entry = db.session.get(SigningListEntry, entry_id)
     if entry is None:
         return False
     db.session.delete(entry)
-    record_event(f"signing_list.{entry.list_name}_removed", "signing_list_entry", entry_id)
+    record_event(
+        f"signing_list.{entry.list_name}_removed",
+        "signing_list_entry",
+        entry_id,
+        actor_id=actor_id,
+        pattern=entry.pattern,
+    )
     db.session.commit()
     forget_signing_lists()
     return True

@@ -340,6 +340,11 @@ ORGANISER_PAGES = [
     ("reauthenticate", lambda v: v.organiser_page("/reauthenticate"), "Confirm it is you"),
     ("verification", lambda v: v.go(v.delivery_document()), "Check a delivery document"),
     ("site-settings", lambda v: v.organiser_page("/admin/settings", admin=True), "Site settings"),
+    (
+        "signing-lists",
+        lambda v: v.organiser_page("/admin/signing-lists", admin=True),
+        "Block and allow lists for signing",
+    ),
 ]
 
 

@@ -12,6 +12,7 @@ import pytest
 from app.exports.models import Export
 from app.extensions import db
 from app.organisers.models import Invitation, Membership, Role
+from app.signatures.models import SigningListEntry
 from tests.factories import (
     csrf_token,
     log_in_as,
@@ -50,6 +51,8 @@ ACCESS = {
     "accounts.two_factor": LOGGED_IN,
     "accounts.renew_recovery_codes": LOGGED_IN,
     "accounts.site_settings": ADMIN,
+    "accounts.signing_lists": ADMIN,
+    "accounts.remove_signing_list_entry_view": ADMIN,
     "dashboard.home": LOGGED_IN,
     "dashboard.campaign": Role.VIEWER,
     "dashboard.signatures": Role.EDITOR,
@@ -139,6 +142,8 @@ def build_world() -> World:
     # Not finished: a download answers with its status page (the guard is what is checked).
     export = Export(campaign_id=campaign.id, kind="csv", requested_by_id=owner.id)
     db.session.add(export)
+    entry = SigningListEntry(list_name="block", kind="domain", pattern="*.spam.example")
+    db.session.add(entry)
     db.session.commit()
     signature = make_signature(campaign)
     values = {
@@ -149,6 +154,7 @@ def build_world() -> World:
         "language": "ar",
         "export_id": export.id,
         "signature_id": signature.id,
+        "entry_id": entry.id,
     }
     return World(values=values, people=people)
 
