@@ -74,10 +74,11 @@ def register_extensions(app: Flask) -> None:
         recipient_quotas,  # noqa: F401 - its model must be registered
     )
     from app.exports import models as _export_models  # noqa: F401
-    from app.organisers import access
+    from app.organisers import access, alerts
     from app.organisers import models as _organiser_models  # noqa: F401
     from app.organisers.dashboard import services as dashboard
     from app.signatures import models as _signature_models  # noqa: F401
+    from app.signatures import word_list
 
     # First, so it reads the raw body before CSRFProtect parses the form.
     input_guard.init_app(app)
@@ -94,6 +95,8 @@ def register_extensions(app: Flask) -> None:
     jobs.init_app(app)
     access.init_app(app)
     dashboard.init_app(app)
+    alerts.init_app(app)
+    word_list.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -79,6 +79,11 @@ def build_config(instance_path: str) -> dict:
         "CONFIRMATION_GRACE": timedelta(seconds=_int("CONFIRMATION_GRACE", 24 * 3600)),
         "RESEND_INTERVAL": timedelta(seconds=_int("RESEND_INTERVAL", 60)),
         "MAX_EMAILS_PER_SIGNATURE": _int("MAX_EMAILS_PER_SIGNATURE", 5),
+        # Word lists (one word or phrase a line) that hold a signer's name for review before
+        # it appears in public lists, besides the built-in English and Arabic ones.
+        "NAME_WORD_LIST_PATHS": tuple(
+            path.strip() for path in env.get("NAME_WORD_LIST_PATHS", "").split(":") if path.strip()
+        ),
         "COUNT_SHARDS": _int("COUNT_SHARDS", 8),
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "2")),
         # Shared page cache (and rate-limit store) for several processes or machines.

@@ -35,7 +35,8 @@ the same is written as JSON to bench/out/. The exit status is non-zero on any er
 (unexpected status, socket error, mismatch, decreasing count, failed step); missed speed
 targets alone do not fail the run.
 
-Rate limiting is off (RATELIMIT_ENABLED=0) because all load comes from one IP address;
+Rate limiting and the fraud rules are off (RATELIMIT_ENABLED=0, FRAUD_RULES_ENABLED=0)
+because all load comes from one IP address, scripted (bench/flood.py measures those);
 mail delivery after the response is off (OUTBOX_SEND_AFTER_REQUEST=0) because production
 runs a separate `flask outbox worker` and this measures the web tier. The app runs with
 RALLY_ENV=production and a random SECRET_KEY.
@@ -466,6 +467,7 @@ def app_env(database_url: str) -> dict:
         DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_hex(32),
         RATELIMIT_ENABLED="0",
+        FRAUD_RULES_ENABLED="0",
         OUTBOX_SEND_AFTER_REQUEST="0",
         SMTP_HOST="",
         PROXY_COUNT="0",
@@ -1139,6 +1141,7 @@ def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> 
             "public_share": opts.public_share,
             "reload_interval_s": opts.reload_interval,
             "RATELIMIT_ENABLED": "0",
+            "FRAUD_RULES_ENABLED": "0",
             "OUTBOX_SEND_AFTER_REQUEST": "0",
             "PAGE_CACHE_SECONDS": page_cache,
         },

@@ -59,3 +59,46 @@ def test_stored_ip_addresses_become_keyed_hashes(tmp_path):
     expected = review_signals("203.0.113.9", "", "m" * 40)
     assert tuple(row) == (expected["ip_hash"], expected["network_hash"])
     assert "ip_address" not in columns
+
+
+def test_public_signers_index_follows_the_name_review_and_downgrades(tmp_path):
+    from sqlalchemy import text
+
+    from app.campaigns.pages import SHOWN_ON_PAGE
+
+    url = f"sqlite:///{tmp_path}/migrated.sqlite3"
+    app = create_app({"SECRET_KEY": "m" * 40, "SQLALCHEMY_DATABASE_URI": url})
+    index_sql = "SELECT sql FROM sqlite_master WHERE name = 'ix_signatures_public_recent'"
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="fb70bbfa45f0")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO campaigns (slug, status, goal, default_language, required_fields,"
+                    " target_email, edited_in_browser, delivered_to, delivery_note,"
+                    " allowed_email_domains, created_at, updated_at) VALUES ('c', 'open', 10,"
+                    " 'en', '[]', '', 0, '', '', '', '2026-01-01', '2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO signatures (campaign_id, state, name, email, email_normalised,"
+                    " postcode, country, public, contact_consent, language, emails_sent,"
+                    " created_at) VALUES (1, 'confirmed', 'A', 'a@example.org',"
+                    " 'a@example.org', '', '', 1, 0, 'en', 1, '2026-01-01')"
+                )
+            )
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as connection:
+            # SQLite uses a partial index only when the query repeats its condition exactly.
+            assert connection.execute(text(index_sql)).scalar().endswith(f"WHERE {SHOWN_ON_PAGE}")
+            shown = connection.execute(
+                text(f"SELECT name FROM signatures WHERE {SHOWN_ON_PAGE}")
+            ).scalars()
+            assert list(shown) == ["A"]  # existing names have nothing to review
+        downgrade(directory=MIGRATIONS, revision="fb70bbfa45f0")
+        with db.engine.connect() as connection:
+            index = connection.execute(text(index_sql)).scalar()
+            columns = {c["name"] for c in inspect(connection).get_columns("signatures")}
+    assert index.endswith("WHERE state = 'confirmed' AND public = true")
+    assert "name_moderation" not in columns

@@ -54,6 +54,7 @@ def spec_from_campaign(campaign: Campaign) -> CampaignSpec:
         ],
         target_email=campaign.target_email,
         organisation=organisation_slug(campaign.organisation_id),
+        allowed_email_domains=tuple(campaign.allowed_email_domains.split()),
     )
 
 
@@ -102,7 +103,11 @@ def campaign_toml(spec: CampaignSpec) -> str:
             # All three keys: a missing one would fall back to [target], not to "".
             lines += ["", f"[target.{text.language}]", *_target_lines(text)]
     required = ", ".join(toml_string(name) for name in spec.required_fields)
-    lines += ["", "[form]", f"required = [{required}]", ""]
+    lines += ["", "[form]", f"required = [{required}]"]
+    if spec.allowed_email_domains:
+        allowed = ", ".join(toml_string(domain) for domain in spec.allowed_email_domains)
+        lines.append(f"allowed_email_domains = [{allowed}]")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -64,6 +64,8 @@ class CampaignSpec:
     target_email: str = ""
     # The owning organisation's slug; None: the site admins' campaign.
     organisation: str | None = None
+    # Email domains allowed to sign (globs such as "*.uni.ac.uk"); empty: any.
+    allowed_email_domains: tuple[str, ...] = ()
 
 
 def campaign_folders(path: Path) -> list[Path]:
@@ -111,6 +113,13 @@ def read_campaign_folder(folder: Path) -> CampaignSpec:
     ):
         raise problem("'organisation' must be an organisation's slug (lowercase, hyphens)")
     target_email = _read_target_email(target.get("email", data.get("target_email", "")), problem)
+    allowed = data.get("form", {}).get("allowed_email_domains", [])
+    if not isinstance(allowed, list) or not all(isinstance(d, str) for d in allowed):
+        raise problem("[form] 'allowed_email_domains' must be a list of domains")
+    try:
+        allowed_domains = email_domain_patterns(" ".join(allowed))
+    except ValueError as error:
+        raise problem(f"[form] 'allowed_email_domains': {error}") from error
 
     md_paths = sorted(folder.glob("*.md"))
     translations = [
@@ -141,6 +150,36 @@ def read_campaign_folder(folder: Path) -> CampaignSpec:
         translations=translations,
         target_email=target_email,
         organisation=organisation,
+        allowed_email_domains=allowed_domains,
+    )
+
+
+DOMAIN_PATTERN = re.compile(r"(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
+
+
+def email_domain_patterns(typed: str) -> tuple[str, ...]:
+    """Domains (or "*.domain" for its subdomains) from space- or comma-separated text.
+
+    Raises ValueError naming the first entry that is not a domain.
+    """
+    patterns = []
+    for entry in re.split(r"[\s,]+", typed.strip().lower()):
+        if not entry:
+            continue
+        entry = entry.removeprefix("@")
+        if len(entry) > 253 or not DOMAIN_PATTERN.fullmatch(entry):
+            raise ValueError(f"{entry!r} is not an email domain such as uni.ac.uk or *.uni.ac.uk")
+        if entry not in patterns:
+            patterns.append(entry)
+    return tuple(patterns)
+
+
+def email_domain_allowed(domain: str, patterns: tuple[str, ...]) -> bool:
+    """Whether an address at `domain` may sign where only `patterns` are allowed (none: all)."""
+    domain = domain.lower()
+    return not patterns or any(
+        domain == pattern or (pattern.startswith("*.") and domain.endswith(pattern[1:]))
+        for pattern in patterns
     )
 
 

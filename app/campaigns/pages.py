@@ -19,8 +19,9 @@ from app.extensions import db
 
 RECENT_SIGNERS = 10
 # What the page reads of the signatures table, and which rows it lists: confirmed signers
-# who chose to be shown. The partial index ix_signatures_public_recent repeats this
-# condition word for word (SQLite uses a partial index only for a literal match).
+# who chose to be shown, whose name the team has not hidden or is not yet to review. The
+# partial index ix_signatures_public_recent repeats this condition word for word (SQLite
+# uses a partial index only for a literal match).
 SIGNATURES_SHOWN = table(
     "signatures",
     column("id"),
@@ -29,7 +30,7 @@ SIGNATURES_SHOWN = table(
     column("postcode"),
     column("confirmed_at"),
 )
-SHOWN_ON_PAGE = "state = 'confirmed' AND public = true"
+SHOWN_ON_PAGE = "state = 'confirmed' AND public = true AND name_moderation IN ('', 'approved')"
 
 
 def progress_percent(count: int, goal: int) -> int:
@@ -48,6 +49,7 @@ class CampaignPage:
     deadline: datetime | None
     accepting: bool
     required_fields: tuple[str, ...]
+    allowed_email_domains: tuple[str, ...]
     languages: tuple[str, ...]
     language: str
     title: str
@@ -138,6 +140,7 @@ def build_campaign_page(campaign: Campaign, language: str) -> CampaignPage:
         deadline=campaign.deadline,
         accepting=campaign.accepts_signatures(utcnow()),
         required_fields=tuple(campaign.required_fields),
+        allowed_email_domains=tuple(campaign.allowed_email_domains.split()),
         languages=tuple(campaign.languages),
         language=text.language,
         title=text.title,
@@ -157,7 +160,7 @@ def build_campaign_page(campaign: Campaign, language: str) -> CampaignPage:
 
 
 def recent_public_signers(campaign_id: int, limit: int) -> list[tuple[str, str]]:
-    """Name and town of the latest confirmed signers who chose to be shown.
+    """Name and town of the latest confirmed signers who chose to be shown (and may be).
 
     The partial index `ix_signatures_public_recent` holds only those rows, so this reads
     `limit` index entries however few signers chose to be shown.

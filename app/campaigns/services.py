@@ -125,6 +125,7 @@ def apply_campaign_spec(
         required_fields=spec.required_fields,
         target_email=spec.target_email,
         organisation_id=organisation_id,
+        allowed_email_domains=" ".join(spec.allowed_email_domains),
     )
     campaign.edited_in_browser = edited_in_browser
     existing = {t.language: t for t in campaign.translations}

@@ -8,10 +8,11 @@ from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import html_params
 
+from app.campaigns.loader import email_domain_allowed
 from app.campaigns.models import required_sign_fields
 from app.core.countries import country_codes, country_options_html
 from app.core.display_text import contains_web_address, has_visible_letter, remove_invisible
@@ -177,9 +178,40 @@ class DetailsForm(TypedForm):
 
 
 class SignForm(DetailsForm):
-    """The sign form: the details plus the email address to confirm them from."""
+    """The sign form: the details plus the email address to confirm them from.
+
+    Two fields are for the fraud rules, never shown as errors: `website`, a honeypot that
+    people never see (scripts that fill every field do), and `rendered`, the signed stamp
+    of when the page was rendered.
+    """
 
     email = email_field()
+    # Only addresses at these domains may sign, when the campaign says so (else any).
+    allowed_email_domains: tuple[str, ...] = ()
+    website = StringField(_l("Leave this field empty"), filters=[lambda v: (v or "")[:200]])
+    rendered = HiddenField(filters=[lambda v: (v or "")[:400]])
+
+    @classmethod
+    def for_page(cls, page) -> "SignForm":
+        """The sign form of a campaign page: its required fields and allowed domains."""
+        form = cls(required_fields=page.required_fields)
+        form.allowed_email_domains = page.allowed_email_domains
+        return form
+
+    def validate_email(self, field):
+        """An address at one of the campaign's allowed domains, when it has any.
+
+        Not a fraud rule: the restriction is public, and a real supporter typing their
+        private address needs to be told which one to use.
+        """
+        domain = (field.data or "").rpartition("@")[2]
+        if not email_domain_allowed(domain, self.allowed_email_domains):
+            shown = ", ".join(
+                dict.fromkeys(d.removeprefix("*.") for d in self.allowed_email_domains)
+            )
+            raise ValidationError(
+                _l("This petition is for addresses at %(domains)s only.", domains=shown)
+            )
 
 
 class ConfirmForm(DetailsForm):

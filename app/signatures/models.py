@@ -37,6 +37,20 @@ class SignatureState(StrEnum):
 PENDING, CONFIRMED, HELD, INVALIDATED = SignatureState
 STATES = tuple(SignatureState)
 
+
+class NameModeration(StrEnum):
+    """Whether a signer's name may appear in public lists; the signer is never told."""
+
+    CLEAR = ""  # nothing to review
+    HELD = "held"  # matched the word list: off public lists until the team reviews it
+    HIDDEN = "hidden"  # hidden by the team
+    APPROVED = "approved"  # reviewed and allowed (for the name as it was then)
+
+
+NAME_CLEAR, NAME_HELD, NAME_HIDDEN, NAME_APPROVED = NameModeration
+# Names the word list held for the team; the partial index below repeats it word for word.
+NAMES_TO_REVIEW = "name_moderation = 'held'"
+
 NAME_LENGTH = 200
 _SPACES = re.compile(r"\s+")
 
@@ -68,6 +82,14 @@ class Signature(db.Model):
             "id",
             postgresql_where=text(SHOWN_ON_PAGE),
             sqlite_where=text(SHOWN_ON_PAGE),
+        ),
+        # The team's "names to review": a handful of rows, found without reading the rest.
+        Index(
+            "ix_signatures_names_to_review",
+            "campaign_id",
+            "id",
+            postgresql_where=text(NAMES_TO_REVIEW),
+            sqlite_where=text(NAMES_TO_REVIEW),
         ),
         # The organisers' list: one state of one campaign, newest first, page by page.
         Index("ix_signatures_campaign_state_id", "campaign_id", "state", "id"),
@@ -103,6 +125,11 @@ class Signature(db.Model):
     postcode: Mapped[str] = mapped_column(String(30), nullable=False, default="")
     country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
     public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Whether the name may appear in public lists (see NameModeration); counting and
+    # delivery ignore it.
+    name_moderation: Mapped[str] = mapped_column(
+        String(10), nullable=False, default=NAME_CLEAR, server_default=""
+    )
     contact_consent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     language: Mapped[str] = mapped_column(String(12), nullable=False, default="en")
     # What fraud review needs and nothing more. The IP and its network (/24 or /64) only

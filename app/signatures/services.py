@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,10 +37,15 @@ from app.signatures.emails import (
     queue_confirmation_email,
     queue_delivery_email,
 )
+from app.signatures.fraud_rules import SigningChecks, screen_signature
 from app.signatures.models import (
     CONFIRMED,
     HELD,
     INVALIDATED,
+    NAME_APPROVED,
+    NAME_CLEAR,
+    NAME_HELD,
+    NAME_HIDDEN,
     PENDING,
     ConsentRecord,
     Signature,
@@ -48,9 +53,20 @@ from app.signatures.models import (
     name_search_form,
 )
 from app.signatures.review_signals import review_signals
+from app.signatures.word_list import name_needs_review
 
 CHOICES = ("public", "contact_consent")
 SUPPRESSION = "signing-suppression"  # purpose of the keyed hash in signing_suppressions
+
+
+def looks_confirmed(signature: Signature) -> bool:
+    """Whether its owner is told it is confirmed: counted, or held after they confirmed it.
+
+    A held signature must look no different from a counted one to the person who signed.
+    """
+    return signature.state == CONFIRMED or (
+        signature.state == HELD and signature.email_verified_at is not None
+    )
 
 
 class CampaignNotAccepting(Exception):
@@ -89,6 +105,7 @@ def pending_signature_values(
         state=PENDING,
         **asdict(details),
         name_search=name_search_form(details.name),
+        name_moderation=_name_moderation_of(details.name),
         email_normalised=identity,
         email_domain=identity.rpartition("@")[2],
         language=language,
@@ -136,6 +153,7 @@ def sign_campaign(
     ip_address: str | None = None,
     now: datetime | None = None,
     user_agent: str = "",
+    checks: SigningChecks | None = None,
 ) -> None:
     """Record a pending signature and queue its confirmation email, in one transaction.
 
@@ -148,14 +166,28 @@ def sign_campaign(
     signature is still recorded, unmailed). An address whose owner said "I did not sign
     this" gets nothing. The caller learns nothing about which case it was, so neither
     does the supporter.
+
+    The fraud rules (fraud_rules.py) run first: a signature they hold is recorded as any
+    other, marked with the rule; one they refuse is not recorded, and the caller answers
+    exactly as it would have.
     """
     now = now or utcnow()
     if not campaign.accepts_signatures(now):
         raise CampaignNotAccepting(campaign.slug)
     # Only keyed hashes of the address are kept (see review_signals), never the address.
     signals = review_signals(ip_address, user_agent, current_app.config["SECRET_KEY"])
+    identity = mailbox_identity(details.email)
+    domain = identity.rpartition("@")[2]
+    verdict = screen_signature(
+        campaign.id, details.name, details.postcode, domain, identity, ip_address, signals,
+        checks or SigningChecks(), now,
+    )  # fmt: skip
+    if verdict.refuse:
+        record_event("signature.refused", "campaign", campaign.id, rule=verdict.held_rule)
+        db.session.commit()
+        return
+    signals.update(held_rule=verdict.held_rule or None, seconds_to_submit=verdict.seconds_to_submit)
     values = pending_signature_values(campaign.id, details, language, signals, now)
-    identity = values["email_normalised"]
     # INSERT ... ON CONFLICT DO NOTHING: simultaneous submissions of one address race
     # on the unique constraint, and the losers simply see no row inserted. A disowned
     # mailbox inserts nothing either, and has no row for the repeat path to email.
@@ -192,9 +224,34 @@ def _replace_pending_details(
 
 def _chosen(details: ChosenDetails) -> dict:
     # The address as first typed is kept for sending (case 2); the rest is the latest,
-    # with the name's search form kept in step.
+    # with the name's search form and public-list review kept in step.
     chosen = {name: value for name, value in asdict(details).items() if name != "email"}
-    return {**chosen, "name_search": name_search_form(details.name)}
+    return {
+        **chosen,
+        "name_search": name_search_form(details.name),
+        "name_moderation": _name_moderation_after(details.name),
+    }
+
+
+def _name_moderation_of(name: str) -> str:
+    # Held names are kept off public lists until the team looks; nothing tells the signer.
+    return NAME_HELD if name_needs_review(name) else NAME_CLEAR
+
+
+def _name_moderation_after(name: str):
+    """The review state once the name becomes `name`, as an UPDATE's SET expression.
+
+    The team's "hidden" stays whatever the signer types; their "approved" stays for the
+    name they saw (SET compares with the row's old name), and a new name is checked again.
+    """
+    return case(
+        (Signature.name_moderation == NAME_HIDDEN, NAME_HIDDEN),
+        (
+            and_(Signature.name_moderation == NAME_APPROVED, Signature.name == name),
+            NAME_APPROVED,
+        ),
+        else_=_name_moderation_of(name),
+    )
 
 
 def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime) -> None:
@@ -206,7 +263,8 @@ def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime)
         .where(
             Signature.campaign_id == campaign.id,
             Signature.email_normalised == identity,
-            Signature.state.in_((PENDING, CONFIRMED)),
+            # A held signature is answered as a confirmed one: the signer never learns of it.
+            Signature.state.in_((PENDING, CONFIRMED, HELD)),
             Signature.emails_sent < config["MAX_EMAILS_PER_SIGNATURE"],
             or_(Signature.last_emailed_at.is_(None), Signature.last_emailed_at <= cutoff),
         )
@@ -221,6 +279,48 @@ def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime)
         queue_confirmation_email(signature, campaign.title, confirmation_token(signature), now)
     else:
         queue_already_signed_email(signature, campaign.title, campaign.slug, now)
+
+
+# The team's review of names in public lists --------------------------------------------
+
+
+def campaign_signature(campaign: Campaign, signature_id: int) -> Signature | None:
+    """The signature with this id if it belongs to `campaign`, else None."""
+    signature = db.session.get(Signature, signature_id)
+    return signature if signature is not None and signature.campaign_id == campaign.id else None
+
+
+def hide_signer_name(signature: Signature, actor_id: int | None) -> None:
+    """Keep the signer's name off public lists; the signature still counts and is delivered."""
+    _review_name(signature, NAME_HIDDEN, actor_id, "signature.name_hidden")
+
+
+def show_signer_name(signature: Signature, actor_id: int | None) -> None:
+    """Let a hidden name appear in public lists again (if its signer chose to be shown)."""
+    _review_name(signature, NAME_APPROVED, actor_id, "signature.name_shown")
+
+
+def approve_signer_name(signature: Signature, actor_id: int | None) -> None:
+    """Allow a name the word list held, after someone on the team has read it."""
+    _review_name(signature, NAME_APPROVED, actor_id, "signature.name_approved")
+
+
+def _review_name(signature: Signature, moderation: str, actor_id: int | None, action: str):
+    campaign = signature_campaign(signature)
+    previous = signature.name_moderation
+    signature.name_moderation = moderation
+    # The name itself stays out of the log: the log outlives the anonymised signature.
+    record_event(
+        action,
+        "signature",
+        signature.id,
+        actor_id=actor_id,
+        organisation_id=campaign.organisation_id,
+        campaign_id=campaign.id,
+        previous=previous,
+    )
+    db.session.commit()
+    page_cache().clear()  # the public page drops (or shows) the name at once
 
 
 def recount_campaign(campaign: Campaign) -> int:
@@ -307,7 +407,7 @@ def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
     signature, outcome = _signature_for_token(token, language)
     if outcome is None:
         campaign = signature_campaign(signature)
-        if signature.state == CONFIRMED:
+        if looks_confirmed(signature):
             outcome = _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
         else:
             outcome = _outcome(
@@ -353,7 +453,8 @@ def confirm_signature(
         return outcome
     campaign = signature_campaign(signature)
     signature_id, state, nonce = signature.id, signature.state, signature.token_nonce
-    if state == CONFIRMED:
+    held_rule = signature.held_rule
+    if looks_confirmed(signature):
         result = ConfirmationResult.ALREADY_CONFIRMED
     elif not campaign.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
         result = ConfirmationResult.NOT_ACCEPTING
@@ -377,7 +478,7 @@ def confirm_signature(
         record_event("signature.confirm_while_" + state, "signature", signature_id)
         db.session.commit()
     elif result == ConfirmationResult.CONFIRMED_NOW and not _count_confirmation(
-        signature_id, nonce, campaign_id, details, consent_wording, language, now
+        signature_id, nonce, campaign_id, details, consent_wording, language, now, held_rule
     ):
         return ConfirmationOutcome(
             ConfirmationResult.ALREADY_CONFIRMED, outcome.slug, outcome.title
@@ -393,14 +494,19 @@ def _count_confirmation(
     consent_wording: dict[str, str],
     language: str,
     now: datetime,
+    held_rule: str | None = None,
 ) -> bool:
     """Move the signature out of PENDING with the checked details and count it.
 
     It does so in one short write transaction.
 
     Only the transaction whose UPDATE matches counts: two tabs, or a double click, race
-    here and the loser updates nothing.
+    here and the loser updates nothing. A signature a fraud rule marked becomes HELD
+    instead, verified but not counted until the team releases it; the signer sees the same.
     """
+    if held_rule:
+        return _hold_confirmation(signature_id, nonce, campaign_id, details, consent_wording,
+                                  language, now, held_rule)  # fmt: skip
     moved = db.session.execute(
         update(Signature)
         .where(
@@ -430,6 +536,29 @@ def _count_confirmation(
         # racing confirmations to commit sees them all here, so the goal is never missed.
         announce_goal_if_reached(campaign_id)
         db.session.commit()
+    return True
+
+
+def _hold_confirmation(
+    signature_id, nonce, campaign_id, details, consent_wording, language, now, held_rule
+) -> bool:
+    moved = db.session.execute(
+        update(Signature)
+        .where(
+            Signature.id == signature_id,
+            Signature.state == PENDING,
+            Signature.token_nonce == nonce,
+        )
+        .values(state=HELD, email_verified_at=now, token_nonce=None, **_chosen(details))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.rollback()
+        return False
+    tally_pending_removed(campaign_id)
+    _record_consents(signature_id, details, consent_wording, language, now)
+    record_event("signature.held", "signature", signature_id, rule=held_rule)
+    db.session.commit()
     return True
 
 
@@ -495,7 +624,7 @@ def _signature_for_token(token: str, language: str):
     except TokenExpired as expired:
         signature = _signature_by_id(expired.payload.get("s"))
         campaign = signature_campaign(signature) if signature else None
-        if signature is not None and signature.state == CONFIRMED:
+        if signature is not None and looks_confirmed(signature):
             return None, _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
         return None, _outcome(ConfirmationResult.EXPIRED, campaign, language)
     except TokenInvalid:
@@ -504,7 +633,7 @@ def _signature_for_token(token: str, language: str):
     nonce = payload.get("n")
     if signature is None or not isinstance(nonce, str) or not nonce.isascii():
         return None, ConfirmationOutcome(ConfirmationResult.INVALID)
-    if signature.state == CONFIRMED:
+    if looks_confirmed(signature):
         return signature, None
     if signature.token_nonce is None or not hmac.compare_digest(signature.token_nonce, nonce):
         return None, ConfirmationOutcome(ConfirmationResult.INVALID)

@@ -19,11 +19,13 @@ from app.core.form_failures import shows_form_again
 from app.core.rate_limits import client_address, configured_limit, limiter, never_raises
 from app.signatures import services
 from app.signatures.forms import ConfirmForm, ResendForm, SignForm
+from app.signatures.fraud_rules import SigningChecks, make_render_stamp, seconds_since_render
 from app.signatures.services import ConfirmationResult
 
 bp = Blueprint("signatures", __name__)
 
 CSRF_SLOT_KEY = "signatures.csrf_slot"
+STAMP_SLOT_KEY = "signatures.render_stamp_slot"
 # Keeps the resend limit's hashes of addresses from matching any other table's.
 RESEND_LIMIT_PURPOSE = "rate-limit-resend"
 SIGN_FORM_REFUSED = "rally.sign_form_refused"
@@ -34,37 +36,53 @@ def _give_the_app_a_csrf_slot(state):
     # Stands in for the visitor's CSRF token in a cached rendering of the page; random
     # per app so no one can plant it in page content.
     state.app.extensions[CSRF_SLOT_KEY] = "csrf-slot-" + secrets.token_hex(12)
+    # Likewise the form's render stamp (when this visitor got the page: fraud_rules.py).
+    state.app.extensions[STAMP_SLOT_KEY] = "stamp-slot-" + secrets.token_hex(12)
 
 
 @bp.get("/c/<slug>")
 def sign_page(slug):
     """One campaign with its sign form."""
     page = load_campaign_page(slug)
-    slot = current_app.extensions[CSRF_SLOT_KEY]
-    # Every visitor sees the same page but for the form's token: render it once a moment,
-    # keyed by the data it shows so a newer count never meets an older rendering.
+    slot, stamp_slot = current_app.extensions[CSRF_SLOT_KEY], current_app.extensions[STAMP_SLOT_KEY]
+    # Every visitor sees the same page but for the form's token and render stamp: render it
+    # once a moment, keyed by the data it shows so a newer count never meets an older one.
     html = page_cache().get_or_compute(
         ("sign-page-html", slug, page.language, str(get_locale()), page.count, page.updated_at),
         lambda: render_campaign_page(
-            page, SignForm(required_fields=page.required_fields), csrf_value=slot
+            page,
+            SignForm.for_page(page),
+            csrf_value=slot,
+            render_stamp=stamp_slot,
         )[0],
     )
-    return html.replace(slot, generate_csrf())
+    return html.replace(slot, generate_csrf()).replace(stamp_slot, make_render_stamp(page.id))
 
 
 def render_campaign_page(
-    page: CampaignPage, form: SignForm, status=200, csrf_value=None, keep_form=False
+    page: CampaignPage,
+    form: SignForm,
+    status=200,
+    csrf_value=None,
+    keep_form=False,
+    render_stamp=None,
 ):
     """Render the campaign page with its sign form, also to show the form again.
 
     `keep_form` shows the form even if the campaign closed meanwhile, with what was typed.
+    A form shown again keeps its first render stamp, so its timing counts from the first page.
     """
+    if render_stamp is None:
+        sent = form.rendered.data or ""
+        kept = sent if seconds_since_render(sent, page.id) is not None else ""
+        render_stamp = kept or make_render_stamp(page.id)
     html = render_template(
         "signatures/sign_page.html",
         page=page,
         form=form,
         show_form=page.accepting or keep_form,
         csrf_value=csrf_value or generate_csrf(),
+        render_stamp=render_stamp,
         share_url=current_app.config["BASE_URL"] + "/c/" + page.slug,
         # The language switcher leads here, also from the sign POST's error page.
         page_path=url_for("signatures.sign_page", slug=page.slug),
@@ -82,7 +100,7 @@ def _sign_form_refused() -> bool:
     # them); kept in the request's environ, since `g` can outlive a request in tests.
     if SIGN_FORM_REFUSED not in request.environ:
         page = load_campaign_page(request.view_args["slug"])
-        form = SignForm(required_fields=page.required_fields)
+        form = SignForm.for_page(page)
         request.environ[SIGN_FORM_REFUSED] = not form.validate()
     return request.environ[SIGN_FORM_REFUSED]
 
@@ -97,7 +115,7 @@ sign_form_refused = never_raises(_sign_form_refused, default=True)
 def show_sign_form_again(message: str, status: int):
     """The campaign page with the sign form as submitted and `message` at the top."""
     page = load_campaign_page(request.view_args["slug"])
-    form = SignForm(required_fields=page.required_fields)
+    form = SignForm.for_page(page)
     form.form_errors.append(message)
     return render_campaign_page(page, form, status=status, keep_form=True)
 
@@ -117,7 +135,7 @@ def language() -> str:
 def sign(slug):
     """Validate the form, record the signature, and always answer with the same redirect."""
     page = load_campaign_page(slug)
-    form = SignForm(required_fields=page.required_fields)
+    form = SignForm.for_page(page)
     if not form.validate():
         return render_campaign_page(page, form, status=400, keep_form=True)
     details = services.SignatureDetails(
@@ -132,6 +150,7 @@ def sign(slug):
             language(),
             request.remote_addr,
             user_agent=request.headers.get("User-Agent", ""),
+            checks=SigningChecks(form.website.data or "", form.rendered.data or ""),
         )
     except services.CampaignNotAccepting:
         return show_sign_form_again(

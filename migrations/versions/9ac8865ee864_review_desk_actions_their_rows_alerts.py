@@ -5,7 +5,7 @@ state before, so an action can be undone exactly; the alerts sent, one per incid
 index of a campaign's signatures by time for the hourly chart and the alert job.
 
 Revision ID: 9ac8865ee864
-Revises: fb70bbfa45f0
+Revises: 156ffa25eeac
 Create Date: 2026-12-02 11:55:32.828801
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9ac8865ee864'
-down_revision = 'fb70bbfa45f0'
+down_revision = '156ffa25eeac'
 branch_labels = None
 depends_on = None
 

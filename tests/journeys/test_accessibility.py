@@ -137,6 +137,8 @@ class Visit:
         campaign = make_campaign(organisation=organisation, languages=("en", "ar"))
         make_signature(campaign, state="confirmed", public=True)
         make_signature(campaign, name="ليلى", state="confirmed", postcode="Amman")
+        held = make_signature(campaign, name="Held Name", state="confirmed", public=True)
+        held.name_moderation = "held"  # as if it matched the word list: the review buttons
         self.campaign_id, email, secret = campaign.id, owner.email, owner.totp_secret
         # Reading rows began a transaction, which on SQLite holds the write lock.
         db.session.commit()
@@ -247,6 +249,11 @@ ORGANISER_PAGES = [
         lambda language: gettext("Signatures: %(title)s", title=f"Test campaign ({language})"),
     ),
     (
+        "campaign-names-to-review",
+        lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/signatures?review=names"),
+        lambda language: gettext("Signatures: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
         "campaign-review",
         lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/review?held_rule=same_ip"),
         lambda language: gettext("Review: %(title)s", title=f"Test campaign ({language})"),
@@ -352,6 +359,11 @@ ORGANISER_PAGES = [
     ("reauthenticate", lambda v: v.organiser_page("/reauthenticate"), "Confirm it is you"),
     ("verification", lambda v: v.go(v.delivery_document()), "Check a delivery document"),
     ("site-settings", lambda v: v.organiser_page("/admin/settings", admin=True), "Site settings"),
+    (
+        "signing-lists",
+        lambda v: v.organiser_page("/admin/signing-lists", admin=True),
+        "Block and allow lists for signing",
+    ),
 ]
 
 

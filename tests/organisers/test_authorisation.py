@@ -12,7 +12,7 @@ import pytest
 from app.exports.models import Export
 from app.extensions import db
 from app.organisers.models import Invitation, Membership, Role
-from app.signatures.models import ReviewAction
+from app.signatures.models import ReviewAction, SigningListEntry
 from tests.factories import (
     csrf_token,
     log_in_as,
@@ -20,6 +20,7 @@ from tests.factories import (
     make_member,
     make_organisation,
     make_organiser,
+    make_signature,
 )
 
 ORGANISER_BLUEPRINTS = ("accounts", "teams", "editor", "dashboard", "exports")
@@ -50,9 +51,14 @@ ACCESS = {
     "accounts.two_factor": LOGGED_IN,
     "accounts.renew_recovery_codes": LOGGED_IN,
     "accounts.site_settings": ADMIN,
+    "accounts.signing_lists": ADMIN,
+    "accounts.remove_signing_list_entry_view": ADMIN,
     "dashboard.home": LOGGED_IN,
     "dashboard.campaign": Role.VIEWER,
     "dashboard.signatures": Role.EDITOR,
+    "dashboard.hide_name": Role.EDITOR,
+    "dashboard.show_name": Role.EDITOR,
+    "dashboard.approve_name": Role.EDITOR,
     "dashboard.review": Role.VIEWER,
     "dashboard.review_act": Role.EDITOR,
     "dashboard.review_undo": Role.EDITOR,
@@ -139,9 +145,12 @@ def build_world() -> World:
     # Not finished: a download answers with its status page (the guard is what is checked).
     export = Export(campaign_id=campaign.id, kind="csv", requested_by_id=owner.id)
     db.session.add(export)
+    entry = SigningListEntry(list_name="block", kind="domain", pattern="*.spam.example")
+    db.session.add(entry)
     action = ReviewAction(campaign_id=campaign.id, kind="invalidate", reason="r", count=0)
     db.session.add(action)
     db.session.commit()
+    signature = make_signature(campaign)
     values = {
         "org_slug": organisation.slug,
         "campaign_id": campaign.id,
@@ -149,6 +158,8 @@ def build_world() -> World:
         "invitation_id": invitation.id,
         "language": "ar",
         "export_id": export.id,
+        "signature_id": signature.id,
+        "entry_id": entry.id,
         "action_id": action.id,
     }
     return World(values=values, people=people)

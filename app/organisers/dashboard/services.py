@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import exists, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from app.campaigns.counts import confirmed_counts
@@ -29,7 +29,13 @@ from app.core.urls import absolute_url
 from app.extensions import db
 from app.organisers.access import organisations_of
 from app.organisers.models import Membership, Organisation, Organiser, Role
-from app.signatures.models import CONFIRMED, STATES, Signature, name_search_form
+from app.signatures.models import (
+    CONFIRMED,
+    NAMES_TO_REVIEW,
+    STATES,
+    Signature,
+    name_search_form,
+)
 
 CHART_DAYS = 90
 PAGE_SIZE = 50
@@ -143,23 +149,49 @@ def _search_condition(campaign_id: int, q: str):
     return Signature.name_search.between(prefix, prefix + AFTER_EVERY_PREFIX)
 
 
+def _names_to_review(campaign_id: int) -> list:
+    """Held names the public would otherwise see: confirmed signers who chose to be shown.
+
+    The condition is written as the partial index's, so SQLite can use that index; the
+    state is compared as an expression (`state || ''`) so that SQLite, which has no
+    statistics, does not range over every confirmed row of the campaign instead.
+    """
+    return [
+        Signature.campaign_id == campaign_id,
+        text(NAMES_TO_REVIEW),
+        Signature.state.concat("") == CONFIRMED,
+        Signature.public.is_(True),
+    ]
+
+
+def names_to_review_count(campaign: Campaign) -> int:
+    """How many names wait for the team's review (a count over a small partial index)."""
+    query = select(func.count()).select_from(Signature).where(*_names_to_review(campaign.id))
+    return db.session.execute(query).scalar_one()
+
+
 def signature_page(
     campaign: Campaign,
     state: str = CONFIRMED,
     q: str = "",
     before: int | None = None,
     after: int | None = None,
+    names_to_review: bool = False,
 ) -> SignaturePage:
     """Up to PAGE_SIZE signatures older than `before` (or newer than `after`), newest first.
 
     Keyset paging by id over the (campaign, state, id) index, or over the name or email
     index when searching: a deep page costs what the first one does. An address search
-    finds that signature whatever its state.
+    finds that signature whatever its state. `names_to_review` lists only the names the
+    word list held (whatever `state` says).
     """
-    conditions = [Signature.campaign_id == campaign.id]
     search = _search_condition(campaign.id, q)
-    if search is None or "@" not in q:
-        conditions.append(Signature.state == (state if state in STATES else CONFIRMED))
+    if names_to_review:
+        conditions = _names_to_review(campaign.id)
+    else:
+        conditions = [Signature.campaign_id == campaign.id]
+        if search is None or "@" not in q:
+            conditions.append(Signature.state == (state if state in STATES else CONFIRMED))
     if search is not None:
         conditions.append(search)
     query = select(Signature).where(*conditions)
@@ -177,11 +209,16 @@ def signature_page(
     page = SignaturePage(rows=list(rows))
     if page.rows:
         newest, oldest = page.rows[0].id, page.rows[-1].id
-        if db.session.execute(select(exists().where(*conditions, Signature.id < oldest))).scalar():
+        if _any_row(*conditions, Signature.id < oldest):
             page.older_than = oldest
-        if db.session.execute(select(exists().where(*conditions, Signature.id > newest))).scalar():
+        if _any_row(*conditions, Signature.id > newest):
             page.newer_than = newest
     return page
+
+
+def _any_row(*conditions) -> bool:
+    query = select(Signature.id).where(*conditions).limit(1)
+    return db.session.execute(query).first() is not None
 
 
 # Goal email ---------------------------------------------------------------------------

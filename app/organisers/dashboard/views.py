@@ -1,6 +1,6 @@
-"""Dashboard pages: the organiser's home, a campaign's figures, its signatures, its review desk."""
+"""Dashboard pages: home, a campaign's figures, its signatures and names, its review desk."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,12 +19,19 @@ from app.organisers.dashboard.forms import (
 from app.organisers.dashboard.services import (
     CHART_DAYS,
     campaign_figures,
+    names_to_review_count,
     signature_page,
     visible_campaigns,
 )
 from app.organisers.models import Role
 from app.signatures import review as review_desk
 from app.signatures.models import CONFIRMED, STATES
+from app.signatures.services import (
+    approve_signer_name,
+    campaign_signature,
+    hide_signer_name,
+    show_signer_name,
+)
 
 bp = Blueprint("dashboard", __name__)
 
@@ -72,6 +79,7 @@ def campaign(campaign, role):
         figures=figures,
         chart=chart,
         may_see_signatures=role.includes(Role.EDITOR),
+        to_review=names_to_review_count(campaign) if role.includes(Role.EDITOR) else 0,
     )
 
 
@@ -80,26 +88,100 @@ def _row_id(name: str) -> int | None:
     return value if value is not None and 0 < value <= MAX_ROW_ID else None
 
 
+REVIEW_NAMES = "names"  # ?review= for the names the word list held
+
+
+def _list_args() -> dict:
+    """The signature list's filters and page from the query string, checked, None dropped."""
+    state = request.args.get("state", CONFIRMED)
+    before = _row_id("before")
+    args = {
+        "state": state if state in STATES else CONFIRMED,
+        "q": request.args.get("q", "")[:200] or None,
+        "review": REVIEW_NAMES if request.args.get("review") == REVIEW_NAMES else None,
+        "before": before,
+        "after": None if before else _row_id("after"),
+    }
+    return {name: value for name, value in args.items() if value is not None}
+
+
 @bp.get("/dashboard/campaigns/<int:campaign_id>/signatures")
 @campaign_role(Role.EDITOR)
 def signatures(campaign, role):
-    """Signatures, newest first, 50 a page; filter by state, search by address or name."""
-    state = request.args.get("state", CONFIRMED)
-    state = state if state in STATES else CONFIRMED
-    q = request.args.get("q", "")[:200]
-    before = _row_id("before")
-    after = None if before else _row_id("after")
-    page = signature_page(campaign, state=state, q=q, before=before, after=after)
+    """Signatures, newest first, 50 a page; filter by state, search by address or name.
+
+    `?review=names` lists the names held for review instead.
+    """
+    args = _list_args()
+    page = signature_page(
+        campaign,
+        state=args["state"],
+        q=args.get("q", ""),
+        before=args.get("before"),
+        after=args.get("after"),
+        names_to_review="review" in args,
+    )
     language = _language()
     return render_template(
         "dashboard/signatures.html",
         heading=_("Signatures: %(title)s", title=campaign.translation(language).title),
         campaign=campaign,
         page=page,
-        state=state,
+        state=args["state"],
         states=STATES,
-        q=q,
+        q=args.get("q", ""),
+        reviewing="review" in args,
+        to_review=names_to_review_count(campaign),
+        list_args=args,
         country_names=dict(country_choices(language)),
+    )
+
+
+def _review_name(campaign, signature_id: int, review, message: str):
+    """Apply one name decision, then back to the list as it was, at that row."""
+    signature = campaign_signature(campaign, signature_id)
+    if signature is None:
+        abort(404)
+    review(signature, current_user.id)
+    flash(message)
+    return redirect(
+        url_for(
+            ".signatures",
+            campaign_id=campaign.id,
+            **_list_args(),
+            _anchor=f"signature-{signature_id}",
+        ),
+        code=303,
+    )
+
+
+@bp.post("/dashboard/campaigns/<int:campaign_id>/signatures/<int:signature_id>/hide-name")
+@campaign_role(Role.EDITOR)
+def hide_name(campaign, role, signature_id):
+    """Keep a signer's name off public lists; it still counts and is still delivered."""
+    return _review_name(
+        campaign, signature_id, hide_signer_name, _("The name is hidden from public lists.")
+    )
+
+
+@bp.post("/dashboard/campaigns/<int:campaign_id>/signatures/<int:signature_id>/show-name")
+@campaign_role(Role.EDITOR)
+def show_name(campaign, role, signature_id):
+    """Show a hidden name in public lists again (if the signer chose to be shown)."""
+    return _review_name(
+        campaign,
+        signature_id,
+        show_signer_name,
+        _("The name shows in public lists again if the signer chose to be shown."),
+    )
+
+
+@bp.post("/dashboard/campaigns/<int:campaign_id>/signatures/<int:signature_id>/allow-name")
+@campaign_role(Role.EDITOR)
+def approve_name(campaign, role, signature_id):
+    """Allow a name the word list held."""
+    return _review_name(
+        campaign, signature_id, approve_signer_name, _("The name is allowed in public lists.")
     )
 
 

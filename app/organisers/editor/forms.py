@@ -16,6 +16,7 @@ from app.campaigns.loader import (
     TARGET_MAX,
     THANK_YOU_MAX,
     TITLE_MAX,
+    email_domain_patterns,
     normalise_lines,
 )
 from app.core.i18n import is_known_language, language_name
@@ -110,6 +111,16 @@ def not_in_the_future(form, field):
         raise StopValidation(_l("The date cannot be in the future."))
 
 
+def email_domains(form, field):
+    """Domains such as uni.ac.uk or *.uni.ac.uk, separated by spaces or commas."""
+    try:
+        email_domain_patterns(field.data or "")
+    except ValueError as error:
+        raise ValidationError(
+            _l("Write domains such as uni.ac.uk or *.uni.ac.uk, separated by spaces.")
+        ) from error
+
+
 def an_optional_email(form, field):
     """An email address, or nothing."""
     if not field.data:
@@ -188,6 +199,11 @@ class SettingsForm(TypedForm):
         _l("Email address of whom the petition asks"),
         filters=[one_line],
         validators=[at_most(EMAIL_MAX), an_optional_email],
+    )
+    allowed_email_domains = StringField(
+        _l("Only addresses at these email domains may sign"),
+        filters=[one_line],
+        validators=[at_most(1000), email_domains],
     )
     require_postcode = BooleanField(_l("Signers must give their postcode or town"))
     require_country = BooleanField(_l("Signers must give their country"))

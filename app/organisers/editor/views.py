@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.campaigns.dump import spec_from_campaign
-from app.campaigns.loader import CampaignSpec, TranslationSpec
+from app.campaigns.loader import CampaignSpec, TranslationSpec, email_domain_patterns
 from app.campaigns.models import CLOSED, DRAFT, OPEN, SIGN_FORM_FIELDS, required_sign_fields
 from app.campaigns.pages import build_campaign_page
 from app.campaigns.services import (
@@ -52,7 +52,15 @@ from app.signatures.jobs import tell_signers_of_delivery_job
 bp = Blueprint("editor", __name__)
 
 END_OF_DAY = time(23, 59, 59)
-SETTINGS = ("slug", "goal", "deadline", "target_email", "required_fields", "default_language")
+SETTINGS = (
+    "slug",
+    "goal",
+    "deadline",
+    "target_email",
+    "allowed_email_domains",
+    "required_fields",
+    "default_language",
+)
 
 
 @bp.after_request
@@ -135,6 +143,7 @@ def _fill_settings(form: SettingsForm, campaign) -> None:
     form.goal.data = str(campaign.goal)
     form.deadline.data = campaign.deadline.date().isoformat() if campaign.deadline else ""
     form.target_email.data = campaign.target_email
+    form.allowed_email_domains.data = campaign.allowed_email_domains
     form.require_postcode.data = "postcode" in campaign.required_fields
     form.require_country.data = "country" in campaign.required_fields
     form.default_language.data = campaign.default_language
@@ -190,21 +199,11 @@ def edit_campaign(campaign, role):
         goal=int(form.goal.data),
         deadline=deadline,
         target_email=form.target_email.data or "",
+        allowed_email_domains=email_domain_patterns(form.allowed_email_domains.data or ""),
         required_fields=required_sign_fields(required),
         default_language=form.default_language.data,
     )
-    changed = [
-        name
-        for name in (
-            "slug",
-            "goal",
-            "deadline",
-            "target_email",
-            "required_fields",
-            "default_language",
-        )
-        if getattr(before, name) != getattr(spec, name)
-    ]
+    changed = [name for name in SETTINGS if getattr(before, name) != getattr(spec, name)]
     save_campaign(campaign, spec, current_user.id, fields=changed)
     flash(_("Settings saved."))
     return redirect(url_for(".edit_campaign", campaign_id=campaign.id), code=303)
@@ -432,7 +431,7 @@ def preview(campaign, role):
         page=page,
         campaign=campaign,
         can_edit=role.includes(Role.EDITOR),
-        form=SignForm(required_fields=page.required_fields),
+        form=SignForm.for_page(page),
         show_form=would_take_signatures,
         # Never a valid token: even a hand-made submission of this form is refused.
         csrf_value="preview",

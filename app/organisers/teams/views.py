@@ -317,6 +317,9 @@ AUDIT_LABELS = {
     "export.requested": _l("Export started"),
     "export.downloaded": _l("Export downloaded"),
     "access.denied": _l("Access refused"),
+    "signature.name_hidden": _l("Signer's name hidden from public lists"),
+    "signature.name_shown": _l("Signer's name shown in public lists again"),
+    "signature.name_approved": _l("Signer's name allowed after review"),
 }
 
 

@@ -56,7 +56,7 @@ def listed_names(html: str) -> list[str]:
     table = html.split('id="signatures-table"', 1)
     if len(table) == 1:
         return []
-    return re.findall(r"<tr>\s*<td><bdi>([^<]*)</bdi></td>", table[1])
+    return re.findall(r"<tr[^>]*>\s*<td><bdi>([^<]*)</bdi></td>", table[1])
 
 
 # Home ---------------------------------------------------------------------------------
