@@ -514,3 +514,22 @@ def test_releasing_up_to_the_goal_announces_it_once(team):
         select(OutboxEmail).where(OutboxEmail.template == "dashboard/goal_reached")
     ).scalars()
     assert sorted(m.to_address for m in goal_mails) == ["editor@example.org", "owner@example.org"]
+
+
+def test_many_ips_one_throwaway_domain_alert_on_the_domain_case_21(team):
+    campaign, _, _ = team
+    now = utcnow()
+    for n in range(5):
+        signals(
+            make_signature(campaign, email=f"bot{n}@mailinator.com"),
+            ip_hash=f"{n:032x}",
+            network_hash=f"{n:032x}",
+            created_at=now - timedelta(minutes=3),
+        )
+    assert send_review_alerts(now) == 1
+    [alert] = db.session.execute(select(ReviewAlert)).scalars().all()
+    assert (alert.kind, alert.key) == ("domain", "mailinator.com")
+    mail = alert_mails()[0]
+    write_templated_email(mail)
+    assert "mailinator.com" in mail.subject + mail.body_text
+    assert "review?email_domain=mailinator.com" in mail.body_text
