@@ -226,7 +226,9 @@ def _review_page(campaign, role, filter_form, status=200, selection=None, **form
 def review(campaign, role):
     """Fraud figures; for editors and owners also bulk actions on a filtered selection."""
     form = FilterForm(formdata=request.args)
-    selection = form.review_filter() if form.given() and form.validate() else None
+    # Viewers see figures only: no selection is counted for them.
+    selecting = role.includes(Role.EDITOR) and form.given() and form.validate()
+    selection = form.review_filter() if selecting else None
     return _review_page(campaign, role, form, selection=selection)
 
 
