@@ -127,6 +127,7 @@ def register_jobs() -> None:
     """Import every package's jobs, so a worker knows each task a request may queue."""
     from app.campaigns import jobs as _campaign_jobs  # noqa: F401
     from app.exports import jobs as _export_jobs  # noqa: F401
+    from app.organisers import jobs as _organiser_jobs  # noqa: F401
     from app.signatures import jobs as _signature_jobs  # noqa: F401
 
 

@@ -1,21 +1,9 @@
-"""Signature jobs: telling signers about a delivery, and alerting teams to surges of signing."""
-
-import logging
+"""Signature jobs: telling signers about a delivery."""
 
 from app.campaigns.models import Campaign
-from app.core.jobs import configured_app, periodic_task, task
+from app.core.jobs import task
 from app.extensions import db
-from app.signatures import review
-from app.signatures.review import send_review_alerts
 from app.signatures.services import tell_signers_of_delivery
-
-log = logging.getLogger("rally.signatures")
-
-
-def is_alert_minute(moment) -> bool:
-    """Huey's schedule test (a naive UTC time): every FRAUD_ALERT_MINUTES minutes."""
-    with configured_app().app_context():
-        return review.is_alert_minute(moment)
 
 
 @task()
@@ -27,11 +15,3 @@ def tell_signers_of_delivery_job(campaign_id: int, after_id: int = 0) -> None:
     next_after = tell_signers_of_delivery(campaign, after_id=after_id)
     if next_after is not None:
         tell_signers_of_delivery_job(campaign_id, next_after)
-
-
-@periodic_task(is_alert_minute)
-def send_review_alerts_job() -> None:
-    """Every FRAUD_ALERT_MINUTES: email teams about IP hashes, networks or domains surging."""
-    sent = send_review_alerts()
-    if sent:
-        log.info("review alerts sent: %d", sent)

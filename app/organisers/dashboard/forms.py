@@ -7,8 +7,8 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
 
+from app.organisers.review import REASON_MAX, FilterNeeded, ReviewFilter
 from app.signatures.forms import TypedForm, at_most, strip
-from app.signatures.review import REASON_MAX, FilterNeeded, ReviewFilter
 
 HELD_RULES = {
     "same_ip": _l("Many from one IP address"),

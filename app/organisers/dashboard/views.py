@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.core.countries import country_choices
 from app.core.database import MAX_ROW_ID
+from app.organisers import review as review_desk
 from app.organisers.access import campaign_role, organisations_of, organiser_required
 from app.organisers.dashboard.charts import daily_bar_chart, hourly_bar_chart
 from app.organisers.dashboard.forms import (
@@ -24,7 +25,6 @@ from app.organisers.dashboard.services import (
     visible_campaigns,
 )
 from app.organisers.models import Role
-from app.signatures import review as review_desk
 from app.signatures.models import CONFIRMED, STATES
 from app.signatures.services import (
     approve_signer_name,

@@ -12,16 +12,7 @@ from app.core.database import utcnow
 from app.core.outbox import OutboxEmail, write_templated_email
 from app.extensions import db
 from app.organisers.models import Role
-from app.signatures.models import (
-    CONFIRMED,
-    HELD,
-    INVALIDATED,
-    PENDING,
-    ReviewAction,
-    ReviewAlert,
-    Signature,
-)
-from app.signatures.review import (
+from app.organisers.review import (
     AlreadyUndone,
     FilterNeeded,
     ReasonNeeded,
@@ -32,6 +23,15 @@ from app.signatures.review import (
     review_figures,
     send_review_alerts,
     undo_review_action,
+)
+from app.signatures.models import (
+    CONFIRMED,
+    HELD,
+    INVALIDATED,
+    PENDING,
+    ReviewAction,
+    ReviewAlert,
+    Signature,
 )
 from app.signatures.services import recount_campaign
 from tests.factories import (
@@ -488,7 +488,7 @@ def test_old_signatures_and_closed_campaigns_do_not_alert(team):
 
 def test_the_periodic_job_sends_the_alerts(app, team):
     from app.core.jobs import huey
-    from app.signatures.jobs import send_review_alerts_job
+    from app.organisers.jobs import send_review_alerts_job
 
     def due(moment) -> bool:
         return any(
