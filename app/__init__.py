@@ -7,7 +7,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import build_config, load_secret_key, normalise_database_url
-from app.extensions import babel, csrf, db, limiter, migrate
+from app.core.rate_limits import limiter
+from app.extensions import babel, csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

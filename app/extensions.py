@@ -8,8 +8,6 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from app.core.rate_limits import limiter  # noqa: F401 - bound in create_app like the others
-
 # Named constraints let Alembic alter them later, including in SQLite batch mode.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

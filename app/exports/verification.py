@@ -14,9 +14,10 @@ from app.campaigns.models import Campaign
 from app.core.addresses import mailbox_identity
 from app.core.database import utcnow
 from app.core.outbox import queue_templated_email
+from app.core.rate_limits import limiter
 from app.core.urls import absolute_url
 from app.exports.models import Export, ExportKind, ExportStatus
-from app.extensions import db, limiter
+from app.extensions import db
 from app.signatures.forms import TypedForm, email_field
 from app.signatures.models import CONFIRMED, Signature
 
