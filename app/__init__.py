@@ -4,9 +4,9 @@ import logging
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import build_config, load_secret_key, normalise_database_url
+from app.core import proxy
 from app.core.rate_limits import limiter
 from app.extensions import babel, csrf, db, migrate
 
@@ -46,13 +46,7 @@ def configure(app: Flask, overrides: dict) -> None:
     else:
         # A server may drop idle connections; a local SQLite file never does.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
-    if app.config["PROXY_COUNT"]:
-        # Trust exactly as many X-Forwarded-For hops as there are proxies in front of us.
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app,
-            x_for=app.config["PROXY_COUNT"],
-            x_proto=app.config["PROXY_COUNT"],
-        )
+    proxy.init_app(app)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -101,6 +101,18 @@ def test_a_forged_forwarded_for_cannot_move_the_key_behind_one_proxy(client):
     assert sign_many(client, "a", 1, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.8") == [303]
 
 
+@pytest.mark.parametrize("config_overrides", [{**LIMITED, "PROXY_COUNT": 2}])
+def test_requests_that_went_around_the_proxies_are_refused(client):
+    """Case 19: fewer X-Forwarded-For hops than proxies means the app's port was hit directly."""
+    make_campaign(slug="a")
+    for hops in ("", "198.51.100.7"):
+        direct = client.get("/c/a", environ_base={"HTTP_X_FORWARDED_FOR": hops})
+        assert direct.status_code == 400
+        assert direct.get_data(as_text=True) == "This site answers only through its proxy.\n"
+    through = client.get("/c/a", environ_base={"HTTP_X_FORWARDED_FOR": "198.51.100.7, 10.0.0.2"})
+    assert through.status_code == 200
+
+
 @pytest.mark.parametrize("config_overrides", [{**LIMITED, "PROXY_COUNT": 0}])
 def test_without_proxies_the_forwarded_for_header_is_ignored(client):
     make_campaign(slug="a")
