@@ -259,12 +259,23 @@ class SilentServer:
         self.sock.close()
 
 
+def own_database(tmp_path) -> dict:
+    """A SQLite file of the test's own, for an app made outside the `app` fixture.
+
+    Nothing cleans up after such an app: on PostgreSQL its rows would meet the next test's.
+    """
+    return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/own.sqlite3"}
+
+
 def test_a_hung_redis_does_not_stall_signing(tmp_path):
     """Case 20: Redis accepts connections but never answers → signing still works, quickly."""
     silent = SilentServer()
     try:
         config = app_config(
-            tmp_path, **LIMITED, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{silent.port}/0"
+            tmp_path,
+            **LIMITED,
+            **own_database(tmp_path),
+            RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{silent.port}/0",
         )
         hung = create_app(config)
         with hung.app_context(), Signals() as signals:
@@ -325,7 +336,9 @@ def test_redis_dies_and_comes_back(tmp_path):
     """Case 20: signing goes on under memory limits, one alert, then Redis counts again."""
     server = RedisServer()
     store = server.start()
-    app = create_app(app_config(tmp_path, **LIMITED, RATELIMIT_STORAGE_URI=server.url))
+    app = create_app(
+        app_config(tmp_path, **LIMITED, **own_database(tmp_path), RATELIMIT_STORAGE_URI=server.url)
+    )
     try:
         with app.app_context(), Signals() as signals:
             db.create_all()
