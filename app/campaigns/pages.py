@@ -51,6 +51,7 @@ class CampaignPage:
     required_fields: tuple[str, ...]
     allowed_email_domains: tuple[str, ...]
     languages: tuple[str, ...]
+    default_language: str
     language: str
     title: str
     summary: str
@@ -142,6 +143,7 @@ def build_campaign_page(campaign: Campaign, language: str) -> CampaignPage:
         required_fields=tuple(campaign.required_fields),
         allowed_email_domains=tuple(campaign.allowed_email_domains.split()),
         languages=tuple(campaign.languages),
+        default_language=campaign.default_language,
         language=text.language,
         title=text.title,
         summary=text.summary,

@@ -5,6 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request
@@ -31,6 +32,20 @@ def select_locale() -> str:
     """Flask-Babel locale selector: the interface language for this request."""
     config = current_app.config
     return preferred_language(config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"])
+
+
+@lru_cache(maxsize=64)
+def og_locale(language: str) -> str:
+    """Open Graph's form of a language, language_TERRITORY, with CLDR's likeliest territory."""
+    try:
+        locale = Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return language
+    if locale.territory:
+        return f"{locale.language}_{locale.territory}"
+    likely = get_global("likely_subtags").get(locale.language, "")
+    territory = likely.split("_")[-1] if likely.count("_") >= 1 else ""
+    return f"{locale.language}_{territory}" if territory.isupper() else locale.language
 
 
 @lru_cache(maxsize=64)
@@ -124,5 +139,6 @@ def init_app(app: Flask) -> None:
             "interface_language": locale,
             "interface_direction": text_direction(locale),
             "text_direction": text_direction,
+            "og_locale": og_locale,
             "language_name": language_name,
         }
