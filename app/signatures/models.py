@@ -99,6 +99,8 @@ class Signature(db.Model):
         Index("ix_signatures_campaign_ip_hash", "campaign_id", "ip_hash", "created_at"),
         Index("ix_signatures_campaign_network", "campaign_id", "network_hash", "created_at"),
         Index("ix_signatures_campaign_domain", "campaign_id", "email_domain", "created_at"),
+        # Attribution: whom a signer's links brought, and the dashboard's top referrers.
+        Index("ix_signatures_campaign_referrer", "campaign_id", "referrer", "state"),
         # The review desk's hourly chart, its time-window filter and the alert job read one
         # campaign's recent signatures: a range, not a scan of the campaign.
         Index("ix_signatures_campaign_created", "campaign_id", "created_at"),

@@ -154,6 +154,7 @@ def sign_campaign(
     now: datetime | None = None,
     user_agent: str = "",
     checks: SigningChecks | None = None,
+    attribution: dict[str, str] | None = None,
 ) -> None:
     """Record a pending signature and queue its confirmation email, in one transaction.
 
@@ -187,6 +188,11 @@ def sign_campaign(
         db.session.commit()
         return
     signals.update(held_rule=verdict.held_rule or None, seconds_to_submit=verdict.seconds_to_submit)
+    # Which share channel and whose link brought them (attribution.py), as first touched.
+    signals.update(
+        source=(attribution or {}).get("source", ""),
+        referrer=(attribution or {}).get("referrer", ""),
+    )
     values = pending_signature_values(campaign.id, details, language, signals, now)
     # INSERT ... ON CONFLICT DO NOTHING: simultaneous submissions of one address race
     # on the unique constraint, and the losers simply see no row inserted. A disowned
@@ -390,6 +396,8 @@ class ConfirmationOutcome:
     title: str | None = None
     details: ChosenDetails | None = None
     required_fields: tuple[str, ...] = ()
+    # For the thank-you page: the signature, to make its owner's own share links.
+    signature_id: int | None = None
 
 
 def _outcome(
@@ -460,7 +468,7 @@ def confirm_signature(
         result = ConfirmationResult.NOT_ACCEPTING
     else:
         result = ConfirmationResult.CONFIRMED_NOW
-    outcome = _outcome(result, campaign, language)
+    outcome = _outcome(result, campaign, language, signature_id=signature_id)
     campaign_id = campaign.id
     db.session.rollback()
 
@@ -611,6 +619,12 @@ def disown_signature(token: str, language: str, now: datetime | None = None):
     record_event("signature.disowned", "campaign", campaign.id)
     db.session.commit()
     return outcome
+
+
+def signature_is_on(signature_id: int, campaign_id: int) -> bool:
+    """Whether that signature exists on that campaign (any state)."""
+    signature = _signature_by_id(signature_id)
+    return signature is not None and signature.campaign_id == campaign_id
 
 
 def signature_campaign(signature: Signature) -> Campaign:

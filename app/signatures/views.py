@@ -6,7 +6,15 @@ the email owner checked, say "I did not sign this", ask for a new link.
 
 import secrets
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -17,7 +25,8 @@ from app.core.addresses import identity_digest, mailbox_identity
 from app.core.cache import page_cache
 from app.core.form_failures import shows_form_again
 from app.core.rate_limits import client_address, configured_limit, limiter, never_raises
-from app.signatures import services
+from app.core.urls import absolute_url
+from app.signatures import attribution, services
 from app.signatures.forms import ConfirmForm, ResendForm, SignForm
 from app.signatures.fraud_rules import SigningChecks, make_render_stamp, seconds_since_render
 from app.signatures.services import ConfirmationResult
@@ -56,7 +65,26 @@ def sign_page(slug):
             render_stamp=stamp_slot,
         )[0],
     )
-    return html.replace(slot, generate_csrf()).replace(stamp_slot, make_render_stamp(page.id))
+    html = html.replace(slot, generate_csrf()).replace(stamp_slot, make_render_stamp(page.id))
+    return remember_first_touch(make_response(html))
+
+
+def remember_first_touch(response):
+    """Keep a landing's source and referrer in a signed cookie, unless one is kept already.
+
+    The first touch counts: a later visit through another link does not take the credit.
+    """
+    touch = attribution.touch_from_query(request.args)
+    if touch and not attribution.read_first_touch(request.cookies.get(attribution.COOKIE)):
+        response.set_cookie(
+            attribution.COOKIE,
+            attribution.first_touch_cookie(touch),
+            max_age=attribution.FIRST_TOUCH_DAYS * 24 * 3600,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 def render_campaign_page(
@@ -151,12 +179,30 @@ def sign(slug):
             request.remote_addr,
             user_agent=request.headers.get("User-Agent", ""),
             checks=SigningChecks(form.website.data or "", form.rendered.data or ""),
+            attribution=attribution.read_first_touch(request.cookies.get(attribution.COOKIE)),
         )
     except services.CampaignNotAccepting:
         return show_sign_form_again(
             _("This petition closed before your signature could be recorded."), 400
         )
     return redirect(url_for(".check_inbox", slug=slug), code=303)
+
+
+@bp.get("/c/<slug>/brought/<token>")
+def brought(slug, token):
+    """How many people signed through a signer's own links (reached by their signed link)."""
+    page = load_campaign_page(slug)
+    signature_id = attribution.signature_id_from_brought_token(token)
+    if signature_id is None or not services.signature_is_on(signature_id, page.id):
+        return _no_store(render_template("signatures/invalid_link.html"), 404)
+    code = attribution.referral_code(signature_id)
+    html = render_template(
+        "signatures/brought.html",
+        page=page,
+        count=attribution.people_brought(page.id, code),
+        share_url=absolute_url("signatures.sign_page", slug=slug) + "?referrer=" + code,
+    )
+    return _no_store(html)
 
 
 @bp.get("/c/<slug>/check-inbox")
@@ -281,8 +327,25 @@ def render_outcome(outcome: services.ConfirmationOutcome, token: str, form=None,
         thank_you = get_campaign_page(
             outcome.slug, lambda available, default: chosen if chosen in available else default
         )
+    share = {}
+    if thank_you is not None and outcome.signature_id:
+        # The signer's own links carry their referrer code; a signed link shows whom they
+        # brought (attribution.py).
+        code = attribution.referral_code(outcome.signature_id)
+        share = dict(
+            page=thank_you,
+            share_url=absolute_url("signatures.sign_page", slug=thank_you.slug)
+            + "?referrer="
+            + code,
+            brought_url=absolute_url(
+                "signatures.brought",
+                slug=thank_you.slug,
+                token=attribution.brought_link_token(outcome.signature_id),
+            ),
+        )
     html = render_template(
         template,
+        **share,
         token=token,
         form=form,
         campaign_slug=outcome.slug,

@@ -13,10 +13,12 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale, gettext
 
+from app.campaigns.models import Campaign
 from app.core.database import utcnow
 from app.exports.models import Export, ExportKind, ExportStatus
 from app.extensions import db
 from app.organisers.models import Role
+from app.signatures.attribution import brought_link_token
 from app.signatures.services import confirmation_token
 from tests.factories import (
     ORGANISER_PASSWORD,
@@ -103,6 +105,15 @@ class Visit:
         if expired:
             self.app.config["CONFIRMATION_MAX_AGE"] = timedelta(seconds=-1)
         return f"/confirm/{token}"
+
+    def brought_link(self) -> str:
+        """The path of a confirmed signer's "people you brought" page on a new campaign."""
+        signature = make_signature(make_campaign(languages=("en", "ar")), state="confirmed")
+        with self.app.test_request_context():
+            token = brought_link_token(signature.id)
+        slug = db.session.get(Campaign, signature.campaign_id).slug
+        db.session.commit()
+        return f"/c/{slug}/brought/{token}"
 
     def delivery_document(self) -> str:
         """The verification page of a finished delivery PDF of a new campaign."""
@@ -193,6 +204,7 @@ PAGES = [
         lambda v: v.go(v.confirm_link()).submit(),
         "Thank you, your signature is confirmed",
     ),
+    ("brought", lambda v: v.go(v.brought_link()), "The people you brought"),
     (
         "already-confirmed",
         lambda v: v.go(v.confirm_link()).submit().again(),

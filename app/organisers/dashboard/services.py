@@ -103,6 +103,9 @@ class Figures:
     days: list[tuple[date, int]]
     countries: list[tuple[str, int]]
     localities: list[tuple[str, int]]
+    # Attribution: confirmed signatures by share channel, and the referrers that brought most.
+    sources: list[tuple[str, int]] = field(default_factory=list)
+    referrers: list[tuple[str, int]] = field(default_factory=list)
 
 
 def campaign_figures(campaign: Campaign, language: str, today: date | None = None) -> Figures:
@@ -123,7 +126,29 @@ def campaign_figures(campaign: Campaign, language: str, today: date | None = Non
     localities = [(label, count) for _, label, count in top_figures(campaign.id, LOCALITY, TOP)]
     total = confirmed + pending
     rate = 100.0 * confirmed / total if total else None
-    return Figures(confirmed, pending, rate, days, countries, localities)
+    return Figures(
+        confirmed,
+        pending,
+        rate,
+        days,
+        countries,
+        localities,
+        sources=confirmed_by(campaign.id, Signature.source),
+        referrers=confirmed_by(campaign.id, Signature.referrer, limit=TOP),
+    )
+
+
+def confirmed_by(campaign_id: int, column, limit: int | None = None) -> list[tuple[str, int]]:
+    """Confirmed signatures grouped by an attribution column, most first ("" for none)."""
+    query = (
+        select(column, func.count())
+        .where(Signature.campaign_id == campaign_id, Signature.state == CONFIRMED)
+        .group_by(column)
+        .order_by(func.count().desc(), column)
+    )
+    if limit is not None:
+        query = query.where(column != "").limit(limit)
+    return [(value, count) for value, count in db.session.execute(query)]
 
 
 # Signature list -----------------------------------------------------------------------
