@@ -100,16 +100,21 @@ def _image_path(page: CampaignPage, bucket: int) -> Path:
 
 def _render_to_file(page: CampaignPage, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # One drawer at a time per image, across processes; the others wait and find the file.
-    with open(path.with_suffix(".lock"), "w") as lock:
+    # One drawer at a time per campaign, across processes; the others wait, then find the file.
+    with open(path.parent / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
-            data = render_share_image(page, count_bucket(page.count))
-            handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        if path.exists():
+            return path
+        data = render_share_image(page, count_bucket(page.count))
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
             with os.fdopen(handle, "wb") as file:
                 file.write(data)
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)  # readers see the whole file or none
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     return path
 
 

@@ -153,3 +153,33 @@ def test_a_long_title_is_cut_to_three_lines(app, campaign):
     assert len(lines) == 3
     assert lines[-1].endswith("…")
     assert all(writer.width(line, font) <= 1040 for line in lines)
+
+
+def test_processes_asking_at_once_draw_one_file(app, campaign):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.campaigns.share_image import share_image_file
+
+    page = build_campaign_page(campaign, "en")
+
+    def ask(_):
+        with app.app_context():
+            return share_image_file(page, 12000)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        paths = set(pool.map(ask, range(8)))
+
+    assert paths == set(cached_files(app))
+    assert len(paths) == 1
+    assert not list(next(iter(paths)).parent.glob("*.tmp"))
+
+
+def test_a_title_mixing_scripts_gets_a_font_with_every_letter():
+    from app.campaigns.share_image import _characters, _font_file
+
+    arabic_only = _font_file("حماية الحدائق", "rtl")
+    mixed = _font_file("حماية الحدائق LGBTQ", "rtl")
+
+    assert "NotoSansArabic" in arabic_only
+    assert mixed != arabic_only
+    assert {ord(c) for c in "حماية الحدائقLGBTQ"} <= _characters(mixed)
