@@ -201,6 +201,10 @@ def build_config(instance_path: str) -> dict:
         "EXPORT_PDF_PROCESSES": _int("EXPORT_PDF_PROCESSES", 2),
         "EXPORT_PDF_MEMORY_MB": _int("EXPORT_PDF_MEMORY_MB", 1024),
         "EXPORT_PDF_SECONDS": _int("EXPORT_PDF_SECONDS", 300),
+        # Share images of campaign pages (social cards), drawn once per count bucket.
+        "SHARE_IMAGES_PATH": env.get(
+            "SHARE_IMAGES_PATH", str(Path(instance_path) / "share-images")
+        ),
         "RATELIMIT_VERIFY_CHECK": env.get("RATELIMIT_VERIFY_CHECK", "10 per hour"),
         # i18n
         "LANGUAGES": ("en", "ar"),

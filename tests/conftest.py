@@ -115,6 +115,7 @@ def app_config(tmp_path, **overrides) -> dict:
         # The job queue and export files of a test live in its own folder, not the checkout.
         "JOBS_SQLITE_PATH": f"{tmp_path}/jobs.sqlite3",
         "EXPORTS_PATH": f"{tmp_path}/exports",
+        "SHARE_IMAGES_PATH": f"{tmp_path}/share-images",
     }
     config.update(overrides)
     return config

@@ -62,6 +62,8 @@ ACCESS = {
     "dashboard.review": Role.VIEWER,
     "dashboard.review_act": Role.EDITOR,
     "dashboard.review_undo": Role.EDITOR,
+    "dashboard.qr_svg": Role.VIEWER,
+    "dashboard.qr_png": Role.VIEWER,
     "teams.new_organisation": LOGGED_IN,
     "teams.organisation": Role.VIEWER,
     "teams.members": Role.OWNER,

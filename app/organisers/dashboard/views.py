@@ -1,14 +1,25 @@
 """Dashboard pages: home, a campaign's figures, its signatures and names, its review desk."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.utils import secure_filename
 
 from app.core.countries import country_choices
 from app.core.database import MAX_ROW_ID
 from app.organisers import review as review_desk
 from app.organisers.access import campaign_role, organisations_of, organiser_required
+from app.organisers.dashboard import qr
 from app.organisers.dashboard.charts import daily_bar_chart, hourly_bar_chart
 from app.organisers.dashboard.forms import (
     FILTER_FIELDS,
@@ -80,6 +91,29 @@ def campaign(campaign, role):
         chart=chart,
         may_see_signatures=role.includes(Role.EDITOR),
         to_review=names_to_review_count(campaign) if role.includes(Role.EDITOR) else 0,
+    )
+
+
+@bp.get("/dashboard/campaigns/<int:campaign_id>/qr.svg")
+@campaign_role(Role.VIEWER)
+def qr_svg(campaign, role):
+    """The campaign link with ?source=qr as an SVG QR code to download (for print)."""
+    return _qr_download(campaign, qr.qr_svg, "svg", "image/svg+xml")
+
+
+@bp.get("/dashboard/campaigns/<int:campaign_id>/qr.png")
+@campaign_role(Role.VIEWER)
+def qr_png(campaign, role):
+    """The campaign link with ?source=qr as a PNG QR code to download."""
+    return _qr_download(campaign, qr.qr_png, "png", "image/png")
+
+
+def _qr_download(campaign, draw, extension: str, mimetype: str) -> Response:
+    filename = secure_filename(f"{campaign.slug}-qr.{extension}") or f"campaign-qr.{extension}"
+    return Response(
+        draw(qr.campaign_qr_url(campaign)),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
