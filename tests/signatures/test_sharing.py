@@ -27,6 +27,13 @@ def test_social_tags_name_the_page_without_tracking_parameters(client):
     assert meta(html, "og:title") == ["Test campaign (en)"]
     assert meta(html, "og:locale") == ["en_US"] and meta(html, "og:locale:alternate") == ["ar_EG"]
     assert meta(html, "twitter:card") == ["summary_large_image"]
+    image = meta(html, "og:image")
+    assert image and re.fullmatch(rf"{re.escape(BASE_URL)}/c/c/share-en-\d+\.png", image[0])
+    assert meta(html, "twitter:image") == image
+    assert (meta(html, "og:image:width"), meta(html, "og:image:height")) == (["1200"], ["630"])
+    assert meta(html, "og:image:alt") == ["Test campaign (en)"]
+    with client.get(image[0].removeprefix(BASE_URL)) as picture:
+        assert picture.status_code == 200 and picture.mimetype == "image/png"
     assert set(links(html, "alternate")) == {
         ("en", f"{BASE_URL}/c/c?lang=en"),
         ("ar", f"{BASE_URL}/c/c?lang=ar"),
@@ -35,6 +42,7 @@ def test_social_tags_name_the_page_without_tracking_parameters(client):
     arabic = client.get("/c/c?lang=ar").get_data(as_text=True)
     assert meta(arabic, "og:url") == [f"{BASE_URL}/c/c?lang=ar"]
     assert meta(arabic, "og:locale") == ["ar_EG"]
+    assert "/share-ar-" in meta(arabic, "og:image")[0]
 
 
 def test_every_share_link_carries_its_channel(client):
