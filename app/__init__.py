@@ -97,6 +97,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concept package."""
     from app.campaigns.views import bp as campaigns_bp
+    from app.embed.views import bp as embed_bp
     from app.exports.verification import bp as verification_bp
     from app.exports.views import bp as exports_bp
     from app.organisers.accounts.views import bp as accounts_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard_bp,
         exports_bp,
         verification_bp,
+        embed_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -79,6 +79,8 @@ def build_config(instance_path: str) -> dict:
         "CONFIRMATION_GRACE": timedelta(seconds=_int("CONFIRMATION_GRACE", 24 * 3600)),
         "RESEND_INTERVAL": timedelta(seconds=_int("RESEND_INTERVAL", 60)),
         "MAX_EMAILS_PER_SIGNATURE": _int("MAX_EMAILS_PER_SIGNATURE", 5),
+        # How long the embed widget's form stays good to sign with (its signed form token).
+        "EMBED_FORM_TOKEN_MAX_AGE": timedelta(seconds=_int("EMBED_FORM_TOKEN_MAX_AGE", 2 * 3600)),
         # Word lists (one word or phrase a line) that hold a signer's name for review before
         # it appears in public lists, besides the built-in English and Arabic ones.
         "NAME_WORD_LIST_PATHS": tuple(

@@ -1,21 +1,45 @@
-"""Security headers on every response: CSP, framing, sniffing, referrer and HSTS."""
+"""Security headers on every response: CSP, framing, sniffing, referrer and HSTS.
 
-from flask import Flask
+No page may be framed (clickjacking, case 27) except a response a view marks with
+`allow_framing`: the embed widget, made to sit in other sites' pages.
+"""
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self'",
-        "script-src 'self'",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
+from flask import Flask, Response
+
+# The response attribute `allow_framing` sets: the CSP frame-ancestors source list.
+FRAME_ANCESTORS = "rally_frame_ancestors"
+ANY_SITE = "*"
+
+
+def content_security_policy(frame_ancestors: str = "'none'") -> str:
+    """The site's CSP, with `frame-ancestors` saying who may frame the response."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "img-src 'self' data:",
+            "style-src 'self'",
+            "script-src 'self'",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors}",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+
+
+def allow_framing(response: Response, frame_ancestors: str = ANY_SITE) -> Response:
+    """Let the sites in `frame_ancestors` (by default any) frame this one response.
+
+    Marking the response rather than the request keeps the error pages of the same
+    request (a 404, a 500) unframeable.
+    """
+    setattr(response, FRAME_ANCESTORS, frame_ancestors)
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -25,9 +49,14 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        frame_ancestors = getattr(response, FRAME_ANCESTORS, None)
+        if frame_ancestors is None:
+            headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            headers.setdefault("X-Frame-Options", "DENY")
+        else:
+            # X-Frame-Options cannot name "any site": the CSP alone speaks for framing.
+            headers.setdefault("Content-Security-Policy", content_security_policy(frame_ancestors))
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
         # Confirmation links carry a token in the path: never leak it to another site.
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")

@@ -15,6 +15,8 @@ from app.core.display_text import isolate
 log = logging.getLogger("rally.i18n")
 
 LANGUAGE_COOKIE = "lang"
+# Set in a request whose ?lang= is not the visitor's choice to keep (the embed widget).
+LANGUAGE_NOT_REMEMBERED = "rally.language_not_remembered"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
@@ -76,11 +78,17 @@ def is_known_language(code: str) -> bool:
     return True
 
 
+def dont_remember_language() -> None:
+    """Set no language cookie for this request: its ?lang= is a page's setting, not a choice."""
+    request.environ[LANGUAGE_NOT_REMEMBERED] = True
+
+
 def remember_language(response):
     """Keep an explicit ?lang= choice in a cookie, when the site's interface speaks it."""
     chosen = request.args.get("lang")
     if (
         chosen
+        and not request.environ.get(LANGUAGE_NOT_REMEMBERED)
         and chosen in current_app.config["LANGUAGES"]
         and chosen != request.cookies.get(LANGUAGE_COOKIE)
     ):

@@ -1,0 +1,172 @@
+"""The embed widget's pages: the sign form in another site's frame, and "check your inbox".
+
+No cookie is read or set here (case 28, 30): browsers block them in third-party frames,
+and the organisers' session must never reach a framed page. The form's CSRF protection
+is a signed token bound to the campaign, plus the browser's Origin and Sec-Fetch-Site.
+"""
+
+import logging
+
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.campaigns.pages import CampaignPage, get_campaign_page
+from app.core.form_failures import shows_form_again
+from app.core.headers import allow_framing
+from app.core.i18n import dont_remember_language, preferred_language
+from app.core.rate_limits import client_address, configured_limit, never_raises
+from app.embed.forms import EmbedSignForm, referrer_code
+from app.embed.services import make_form_token, widget_post_refusal
+from app.extensions import csrf
+from app.signatures import services
+from app.signatures.fraud_rules import SigningChecks, make_render_stamp, seconds_since_render
+from app.signatures.views import ip_and_campaign, language
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+log = logging.getLogger("rally.embed")
+
+WIDGET_POST_REFUSED = "rally.widget_post_refused"
+
+
+@bp.before_request
+def _keep_the_frame_cookieless():
+    # The widget's ?lang= is the embedding site's setting, not the visitor's choice.
+    dont_remember_language()
+
+
+def load_widget_page(slug: str) -> CampaignPage:
+    """The campaign's page data in the widget's language, or a 404.
+
+    Unlike the campaign page, no session remembers the counts shown: the frame has none.
+    """
+    page = get_campaign_page(slug, preferred_language)
+    if page is None:
+        abort(404)
+    return page
+
+
+def widget_url(endpoint: str, slug: str, **values) -> str:
+    """A widget address keeping this request's ?lang= (the page's language setting)."""
+    return url_for(endpoint, slug=slug, lang=request.args.get("lang"), **values)
+
+
+@bp.get("/<slug>")
+def widget(slug):
+    """The compact campaign page with its sign form; rendered per request, never cached."""
+    page = load_widget_page(slug)
+    form = EmbedSignForm.for_page(page)
+    form.referrer.data = referrer_code(request.args.get("referrer"))
+    return render_widget(page, form)
+
+
+def render_widget(page: CampaignPage, form: EmbedSignForm, status=200, keep_form=False):
+    """The widget with a fresh form token; a form shown again keeps its first render stamp.
+
+    `keep_form` shows the form even if the campaign closed meanwhile, with what was typed.
+    """
+    sent = form.rendered.data or ""
+    kept = sent if seconds_since_render(sent, page.id) is not None else ""
+    html = render_template(
+        "embed/widget.html",
+        page=page,
+        form=form,
+        show_form=page.accepting or keep_form,
+        form_token=make_form_token(page.id),
+        render_stamp=kept or make_render_stamp(page.id),
+        action=widget_url("embed.sign", page.slug),
+    )
+    return allow_framing(make_response(html, status))
+
+
+def show_widget_again(message: str, status: int):
+    """The widget with its form as submitted and `message` at the top (a 429, a closing)."""
+    page = load_widget_page(request.view_args["slug"])
+    form = EmbedSignForm.for_page(page)
+    form.form_errors.append(message)
+    return render_widget(page, form, status=status, keep_form=True)
+
+
+def refusal() -> str:
+    """Why this widget POST is refused ("" if it is not), from the request's headers."""
+    page = load_widget_page(request.view_args["slug"])
+    return widget_post_refusal(
+        page.id,
+        request.form.get("form_token", ""),
+        request.headers.get("Origin"),
+        request.headers.get("Sec-Fetch-Site"),
+    )
+
+
+def _widget_post_refused() -> bool:
+    # Validated once per request for both limits, as the campaign page's sign view does.
+    if WIDGET_POST_REFUSED not in request.environ:
+        page = load_widget_page(request.view_args["slug"])
+        refused = bool(refusal()) or not EmbedSignForm.for_page(page).validate()
+        request.environ[WIDGET_POST_REFUSED] = refused
+    return request.environ[WIDGET_POST_REFUSED]
+
+
+# Refused submissions do not use up the signing limits (see the sign view's limits).
+widget_post_refused = never_raises(_widget_post_refused, default=True)
+
+
+@bp.post("/<slug>/sign")
+@csrf.exempt  # cookieless: the form token and the origin checks stand in (case 28, 29)
+@shows_form_again(show_widget_again)
+@configured_limit("RATELIMIT_SIGN_ATTEMPTS", key_func=ip_and_campaign)
+@configured_limit("RATELIMIT_SIGN", key_func=ip_and_campaign, exempt_when=widget_post_refused)
+@configured_limit(
+    "RATELIMIT_SIGN_GLOBAL", shared=True, key_func=client_address, exempt_when=widget_post_refused
+)
+def sign(slug):
+    """Check the token and origin, then sign as the campaign page does, marked 'embed'."""
+    page = load_widget_page(slug)
+    reason = refusal()
+    if reason:
+        log.info("Widget signature on %s refused: %s", slug, reason)
+        return render_refused(page)
+    form = EmbedSignForm.for_page(page)
+    if not form.validate():
+        return render_widget(page, form, status=400, keep_form=True)
+    details = services.SignatureDetails(
+        **{name: form[name].data for name in ("name", "email", "postcode", "country")},
+        public=form.public.data,
+        contact_consent=form.contact_consent.data,
+    )
+    try:
+        services.sign_campaign(
+            page,
+            details,
+            language(),
+            request.remote_addr,
+            user_agent=request.headers.get("User-Agent", ""),
+            checks=SigningChecks(form.website.data or "", form.rendered.data or ""),
+            attribution={"source": "embed", "referrer": form.referrer.data or ""},
+        )
+    except services.CampaignNotAccepting:
+        return show_widget_again(
+            _("This petition closed before your signature could be recorded."), 400
+        )
+    kept = form.referrer.data or None
+    return redirect(widget_url(".check_inbox", slug, referrer=kept), code=303)
+
+
+def render_refused(page: CampaignPage):
+    """A plain 400 in the frame: nothing was stored; reloading gives a fresh form."""
+    referrer = referrer_code(request.form.get("referrer"))
+    html = render_template(
+        "embed/refused.html",
+        page=page,
+        reload_url=widget_url(".widget", page.slug, referrer=referrer or None),
+    )
+    return allow_framing(make_response(html, 400))
+
+
+@bp.get("/<slug>/check-inbox")
+def check_inbox(slug):
+    """What the widget shows after signing."""
+    page = load_widget_page(slug)
+    referrer = referrer_code(request.args.get("referrer")) or None
+    back_url = widget_url(".widget", slug, referrer=referrer)
+    html = render_template("embed/check_inbox.html", page=page, back_url=back_url)
+    return allow_framing(make_response(html))

@@ -1,0 +1,75 @@
+"""The widget page: compact, in the language asked for, and free of cookies (case 30)."""
+
+import time
+
+import pytest
+
+from app.signatures.fraud_rules import seconds_since_render
+from tests.factories import form_as_shown, make_campaign, make_closed_campaign
+
+
+def test_the_widget_shows_title_count_progress_and_the_sign_form(client):
+    campaign = make_campaign(slug="c", goal=250)
+    response = client.get("/embed/c")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1" in html and "Test campaign (en)" in html
+    assert "of 250 needed" in html and "<progress" in html
+    fields = form_as_shown(html)
+    assert {"form_token", "rendered", "referrer", "website", "name", "email"} <= set(fields)
+    assert "csrf_token" not in fields
+    assert seconds_since_render(fields["rendered"], campaign.id) is not None
+    assert 'action="/embed/c/sign"' in html
+    # No site header or footer: no organiser login link inside someone else's page.
+    assert "/login" not in html
+
+
+@pytest.mark.parametrize("config_overrides", [{"PAGE_CACHE_SECONDS": 60}])
+def test_each_rendering_gets_a_fresh_token_and_stamp_even_with_the_page_cache_on(client):
+    """The widget's HTML is never cached: a cached token would grow old for everyone."""
+    campaign = make_campaign(slug="c")
+    first = form_as_shown(client.get("/embed/c").get_data(as_text=True))
+    time.sleep(1.1)  # the token and the stamp carry a time in whole seconds
+    second = form_as_shown(client.get("/embed/c").get_data(as_text=True))
+    assert first["form_token"] != second["form_token"]
+    assert seconds_since_render(first["rendered"], campaign.id) >= 1
+    assert seconds_since_render(second["rendered"], campaign.id) < 1
+
+
+def test_the_widget_sets_and_needs_no_cookie(app):
+    """Case 30: no session, no CSRF cookie, not even the remembered language."""
+    make_campaign(slug="c", languages=("en", "ar"))
+    client = app.test_client(use_cookies=False)
+    for path in ("/embed/c", "/embed/c?lang=ar", "/embed/c/check-inbox?lang=ar"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers.getlist("Set-Cookie") == [], path
+
+
+def test_arabic_widget_is_right_to_left_in_arabic(client):
+    make_campaign(slug="c", languages=("en", "ar"))
+    html = client.get("/embed/c?lang=ar").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "Test campaign (ar)" in html
+    assert 'action="/embed/c/sign?lang=ar"' in html
+
+
+def test_a_referrer_code_goes_into_the_form_and_a_malformed_one_does_not(client):
+    make_campaign(slug="c")
+    shown = form_as_shown(client.get("/embed/c?referrer=ally-42").get_data(as_text=True))
+    assert shown["referrer"] == "ally-42"
+    for bad in ("a" * 41, "<script>", "ally 42", "ally_42"):
+        shown = form_as_shown(
+            client.get("/embed/c", query_string={"referrer": bad}).get_data(as_text=True)
+        )
+        assert shown["referrer"] == "", bad
+
+
+def test_a_closed_campaign_shows_no_form(client):
+    make_closed_campaign(slug="c")
+    html = client.get("/embed/c").get_data(as_text=True)
+    assert "This petition is closed" in html and "form_token" not in html
+
+
+def test_an_unknown_campaign_is_a_404(client):
+    assert client.get("/embed/no-such-campaign").status_code == 404
