@@ -113,8 +113,11 @@ widget_post_refused = never_raises(_widget_post_refused, default=True)
 @bp.post("/<slug>/sign")
 @csrf.exempt  # cookieless: the form token and the origin checks stand in (case 28, 29)
 @shows_form_again(show_widget_again)
-@configured_limit("RATELIMIT_SIGN_ATTEMPTS", key_func=ip_and_campaign)
-@configured_limit("RATELIMIT_SIGN", key_func=ip_and_campaign, exempt_when=widget_post_refused)
+# The campaign page's limits and counters (shared): the widget is one more way in.
+@configured_limit("RATELIMIT_SIGN_ATTEMPTS", shared=True, key_func=ip_and_campaign)
+@configured_limit(
+    "RATELIMIT_SIGN", shared=True, key_func=ip_and_campaign, exempt_when=widget_post_refused
+)
 @configured_limit(
     "RATELIMIT_SIGN_GLOBAL", shared=True, key_func=client_address, exempt_when=widget_post_refused
 )

@@ -155,8 +155,12 @@ def language() -> str:
 
 @bp.post("/c/<slug>/sign")
 @shows_form_again(show_sign_form_again)
-@configured_limit("RATELIMIT_SIGN_ATTEMPTS", key_func=ip_and_campaign)
-@configured_limit("RATELIMIT_SIGN", key_func=ip_and_campaign, exempt_when=sign_form_refused)
+# Shared with the embed widget's sign view (same keys, same counters): signing from both
+# does not double anyone's allowance.
+@configured_limit("RATELIMIT_SIGN_ATTEMPTS", shared=True, key_func=ip_and_campaign)
+@configured_limit(
+    "RATELIMIT_SIGN", shared=True, key_func=ip_and_campaign, exempt_when=sign_form_refused
+)
 @configured_limit(
     "RATELIMIT_SIGN_GLOBAL", shared=True, key_func=client_address, exempt_when=sign_form_refused
 )
