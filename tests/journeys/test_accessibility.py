@@ -96,6 +96,10 @@ class Visit:
         db.session.commit()  # the server reads this database from its own threads
         return f"/c/{campaign.slug}{suffix}"
 
+    def widget(self, suffix: str = "", **kwargs) -> str:
+        """A new campaign's embed widget (as another site frames it), plus `suffix`."""
+        return self.campaign(suffix, **kwargs).replace("/c/", "/embed/", 1)
+
     def confirm_link(self, expired: bool = False, **campaign) -> str:
         """The path of the link emailed for a new pending signature on a new campaign."""
         signature = make_signature(make_campaign(languages=("en", "ar"), **campaign))
@@ -218,6 +222,14 @@ PAGES = [
         "This petition is closed",
     ),
     ("not-found", lambda v: v.go("/c/no-such-campaign"), "Page not found"),
+    ("embed", lambda v: v.go(v.widget()), CAMPAIGN_TITLE),
+    (
+        "embed-sign-errors",
+        lambda v: v.go(v.widget()).submit().expect(".error-summary").expect("#name-error"),
+        CAMPAIGN_TITLE,
+    ),
+    ("embed-closed", lambda v: v.go(v.widget(status="closed")), CAMPAIGN_TITLE),
+    ("embed-check-inbox", lambda v: v.go(v.widget("/check-inbox")), "Check your inbox"),
 ]
 
 TEAM = "Riverside Parents"
