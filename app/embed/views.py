@@ -75,7 +75,10 @@ def render_widget(page: CampaignPage, form: EmbedSignForm, status=200, keep_form
         render_stamp=kept or make_render_stamp(page.id),
         action=widget_url("embed.sign", page.slug),
     )
-    return allow_framing(make_response(html, status))
+    response = make_response(html, status)
+    # Its token expires: a copy kept by a cache in front of us would go stale for everyone.
+    response.headers["Cache-Control"] = "no-store"
+    return allow_framing(response)
 
 
 def show_widget_again(message: str, status: int):
@@ -86,9 +89,8 @@ def show_widget_again(message: str, status: int):
     return render_widget(page, form, status=status, keep_form=True)
 
 
-def refusal() -> str:
-    """Why this widget POST is refused ("" if it is not), from the request's headers."""
-    page = load_widget_page(request.view_args["slug"])
+def refusal(page: CampaignPage) -> str:
+    """Why this widget POST on `page` is refused ("" if it is not): its token and headers."""
     return widget_post_refusal(
         page.id,
         request.form.get("form_token", ""),
@@ -101,7 +103,7 @@ def _widget_post_refused() -> bool:
     # Validated once per request for both limits, as the campaign page's sign view does.
     if WIDGET_POST_REFUSED not in request.environ:
         page = load_widget_page(request.view_args["slug"])
-        refused = bool(refusal()) or not EmbedSignForm.for_page(page).validate()
+        refused = bool(refusal(page)) or not EmbedSignForm.for_page(page).validate()
         request.environ[WIDGET_POST_REFUSED] = refused
     return request.environ[WIDGET_POST_REFUSED]
 
@@ -124,7 +126,7 @@ widget_post_refused = never_raises(_widget_post_refused, default=True)
 def sign(slug):
     """Check the token and origin, then sign as the campaign page does, marked 'embed'."""
     page = load_widget_page(slug)
-    reason = refusal()
+    reason = refusal(page)
     if reason:
         log.info("Widget signature on %s refused: %s", slug, reason)
         return render_refused(page)

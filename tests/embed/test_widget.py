@@ -32,6 +32,7 @@ def test_each_rendering_gets_a_fresh_token_and_stamp_even_with_the_page_cache_on
     time.sleep(1.1)  # the token and the stamp carry a time in whole seconds
     second = form_as_shown(client.get("/embed/c").get_data(as_text=True))
     assert first["form_token"] != second["form_token"]
+    assert client.get("/embed/c").headers["Cache-Control"] == "no-store"
     assert seconds_since_render(first["rendered"], campaign.id) >= 1
     assert seconds_since_render(second["rendered"], campaign.id) < 1
 
