@@ -59,7 +59,10 @@ def test_a_referrer_code_goes_into_the_form_and_a_malformed_one_does_not(client)
     make_campaign(slug="c")
     shown = form_as_shown(client.get("/embed/c?referrer=ally-42").get_data(as_text=True))
     assert shown["referrer"] == "ally-42"
-    for bad in ("a" * 41, "<script>", "ally 42", "ally_42"):
+    # The link to the full page keeps the attribution for who signs there instead.
+    html = client.get("/embed/c?referrer=ally-42").get_data(as_text=True)
+    assert 'href="/c/c?lang=en&amp;source=embed&amp;referrer=ally-42"' in html
+    for bad in ("a" * 41, "<script>", "ally 42", "ally.42"):
         shown = form_as_shown(
             client.get("/embed/c", query_string={"referrer": bad}).get_data(as_text=True)
         )
