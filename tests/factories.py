@@ -108,6 +108,14 @@ def make_held_signature(campaign, rule="same_ip", **kwargs) -> Signature:
     return signature
 
 
+OUR_SCRIPTS = ['<script src="/static/js/share.js" defer>']
+
+
+def foreign_scripts(html: str) -> list[str]:
+    """The <script> tags of a page other than our own deferred share buttons' script."""
+    return [tag for tag in re.findall(r"<script[^>]*>", html) if tag not in OUR_SCRIPTS]
+
+
 def csrf_token(client, path) -> str:
     """Load a page like a browser and read the CSRF token from its form."""
     html = client.get(path).get_data(as_text=True)

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.organisers.models import Role
 from tests.factories import (
     csrf_token,
+    foreign_scripts,
     form_as_shown,
     log_in_as,
     make_campaign,
@@ -283,7 +284,7 @@ def test_adding_arabic_and_previewing_it(client, team):
         banner = gettext("Preview: not published")
     assert banner != "Preview: not published"
     assert banner in body and 'dir="rtl"' in body
-    assert "مراحيض محايدة" in body and "<script" not in body
+    assert "مراحيض محايدة" in body and foreign_scripts(body) == []
     assert 'name="csrf_token" value="preview"' in body and " inert" in body
 
 
@@ -354,7 +355,7 @@ def test_publish_close_and_reopen(client, team):
     assert campaign_named("c").status == OPEN
     public = client.get("/c/c").get_data(as_text=True)
     assert "Sign <strong>now</strong>." in public
-    assert "<script" not in public and "alert(1)" not in public
+    assert foreign_scripts(public) == [] and "alert(1)" not in public
     assert "/c/c" in client.get("/").get_data(as_text=True)
     assert 'id="sign-heading"' in client.get("/c/c").get_data(as_text=True)
 
