@@ -23,7 +23,7 @@ def test_the_error_summary_takes_focus_and_links_to_each_field(
         # Browsers apply autofocus at their next rendering step, just after the load event.
         tab.wait_for_function(
             "document.activeElement && document.activeElement.className === 'error-summary'",
-            timeout=3000,
+            timeout=10000,  # a loaded machine can take seconds to render
         )
         tab.locator(".error-summary a[href='#email']").click()
         assert tab.evaluate("document.activeElement.id") == "email"
