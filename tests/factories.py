@@ -249,6 +249,20 @@ def make_member(organisation, role=Role.EDITOR, **organiser_kwargs) -> Organiser
     return organiser
 
 
+def make_campaign_team(campaign_slug="c", owner=None, **campaign_kwargs) -> dict:
+    """An organisation ("friends") with an owner, an editor and a viewer, and its campaign."""
+    owner = owner or make_organiser()
+    organisation = make_organisation(owner=owner, slug="friends")
+    campaign = make_campaign(slug=campaign_slug, organisation=organisation, **campaign_kwargs)
+    return {
+        "owner": owner,
+        "organisation": organisation,
+        "campaign": campaign,
+        "editor": make_member(organisation, role=Role.EDITOR),
+        "viewer": make_member(organisation, role=Role.VIEWER),
+    }
+
+
 def log_in_as(client, organiser) -> str:
     """Give `client` a live login session for `organiser` without the login form.
 

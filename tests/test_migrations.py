@@ -26,6 +26,20 @@ def test_upgrade_matches_models_and_downgrade_empties(tmp_path):
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
 
 
+def insert_campaign_row(connection) -> None:
+    """One campaign row, as the schema of the fraud-review migrations has it."""
+    from sqlalchemy import text
+
+    connection.execute(
+        text(
+            "INSERT INTO campaigns (slug, status, goal, default_language, required_fields,"
+            " target_email, edited_in_browser, delivered_to, delivery_note,"
+            " allowed_email_domains, created_at, updated_at) VALUES ('c', 'open', 10,"
+            " 'en', '[]', '', 0, '', '', '', '2026-01-01', '2026-01-01')"
+        )
+    )
+
+
 def test_stored_ip_addresses_become_keyed_hashes(tmp_path):
     from sqlalchemy import text
 
@@ -36,14 +50,7 @@ def test_stored_ip_addresses_become_keyed_hashes(tmp_path):
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="c5757382e78b")
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO campaigns (slug, status, goal, default_language, required_fields,"
-                    " target_email, edited_in_browser, delivered_to, delivery_note,"
-                    " allowed_email_domains, created_at, updated_at) VALUES ('c', 'open', 10,"
-                    " 'en', '[]', '', 0, '', '', '', '2026-01-01', '2026-01-01')"
-                )
-            )
+            insert_campaign_row(connection)
             connection.execute(
                 text(
                     "INSERT INTO signatures (campaign_id, state, name, email, email_normalised,"
@@ -72,14 +79,7 @@ def test_public_signers_index_follows_the_name_review_and_downgrades(tmp_path):
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="fb70bbfa45f0")
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO campaigns (slug, status, goal, default_language, required_fields,"
-                    " target_email, edited_in_browser, delivered_to, delivery_note,"
-                    " allowed_email_domains, created_at, updated_at) VALUES ('c', 'open', 10,"
-                    " 'en', '[]', '', 0, '', '', '', '2026-01-01', '2026-01-01')"
-                )
-            )
+            insert_campaign_row(connection)
             connection.execute(
                 text(
                     "INSERT INTO signatures (campaign_id, state, name, email, email_normalised,"

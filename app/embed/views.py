@@ -19,8 +19,8 @@ from app.embed.forms import EmbedSignForm, referrer_code
 from app.embed.services import make_form_token, widget_post_refusal
 from app.extensions import csrf
 from app.signatures import services
-from app.signatures.fraud_rules import SigningChecks, make_render_stamp, seconds_since_render
-from app.signatures.views import ip_and_campaign, language
+from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
+from app.signatures.views import ip_and_campaign, record_signature
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 log = logging.getLogger("rally.embed")
@@ -133,21 +133,8 @@ def sign(slug):
     form = EmbedSignForm.for_page(page)
     if not form.validate():
         return render_widget(page, form, status=400, keep_form=True)
-    details = services.SignatureDetails(
-        **{name: form[name].data for name in ("name", "email", "postcode", "country")},
-        public=form.public.data,
-        contact_consent=form.contact_consent.data,
-    )
     try:
-        services.sign_campaign(
-            page,
-            details,
-            language(),
-            request.remote_addr,
-            user_agent=request.headers.get("User-Agent", ""),
-            checks=SigningChecks(form.website.data or "", form.rendered.data or ""),
-            attribution={"source": "embed", "referrer": form.referrer.data or ""},
-        )
+        record_signature(page, form, {"source": "embed", "referrer": form.referrer.data or ""})
     except services.CampaignNotAccepting:
         return show_widget_again(
             _("This petition closed before your signature could be recorded."), 400

@@ -512,9 +512,8 @@ def _count_confirmation(
     here and the loser updates nothing. A signature a fraud rule marked becomes HELD
     instead, verified but not counted until the team releases it; the signer sees the same.
     """
-    if held_rule:
-        return _hold_confirmation(signature_id, nonce, campaign_id, details, consent_wording,
-                                  language, now, held_rule)  # fmt: skip
+    counted = not held_rule
+    target = dict(state=CONFIRMED, confirmed_at=now) if counted else dict(state=HELD)
     moved = db.session.execute(
         update(Signature)
         .where(
@@ -522,21 +521,20 @@ def _count_confirmation(
             Signature.state == PENDING,
             Signature.token_nonce == nonce,
         )
-        .values(
-            state=CONFIRMED,
-            confirmed_at=now,
-            email_verified_at=now,
-            token_nonce=None,
-            **_chosen(details),
-        )
+        .values(**target, email_verified_at=now, token_nonce=None, **_chosen(details))
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
         db.session.rollback()
         return False
+    _record_consents(signature_id, details, consent_wording, language, now)
+    if not counted:
+        tally_pending_removed(campaign_id)
+        record_event("signature.held", "signature", signature_id, rule=held_rule)
+        db.session.commit()
+        return True
     add_to_confirmed_count(campaign_id, 1)
     tally_confirmed(campaign_id, now, details.country, details.postcode)
-    _record_consents(signature_id, details, consent_wording, language, now)
     announced = announce_goal_if_reached(campaign_id)
     db.session.commit()
     if announced is None and db.engine.dialect.name == "postgresql":
@@ -544,29 +542,6 @@ def _count_confirmation(
         # racing confirmations to commit sees them all here, so the goal is never missed.
         announce_goal_if_reached(campaign_id)
         db.session.commit()
-    return True
-
-
-def _hold_confirmation(
-    signature_id, nonce, campaign_id, details, consent_wording, language, now, held_rule
-) -> bool:
-    moved = db.session.execute(
-        update(Signature)
-        .where(
-            Signature.id == signature_id,
-            Signature.state == PENDING,
-            Signature.token_nonce == nonce,
-        )
-        .values(state=HELD, email_verified_at=now, token_nonce=None, **_chosen(details))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        db.session.rollback()
-        return False
-    tally_pending_removed(campaign_id)
-    _record_consents(signature_id, details, consent_wording, language, now)
-    record_event("signature.held", "signature", signature_id, rule=held_rule)
-    db.session.commit()
     return True
 
 

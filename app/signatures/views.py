@@ -170,26 +170,35 @@ def sign(slug):
     form = SignForm.for_page(page)
     if not form.validate():
         return render_campaign_page(page, form, status=400, keep_form=True)
-    details = services.SignatureDetails(
-        **{name: form[name].data for name in ("name", "email", "postcode", "country")},
-        public=form.public.data,
-        contact_consent=form.contact_consent.data,
-    )
+    first_touch = attribution.read_first_touch(request.cookies.get(attribution.COOKIE))
     try:
-        services.sign_campaign(
-            page,
-            details,
-            language(),
-            request.remote_addr,
-            user_agent=request.headers.get("User-Agent", ""),
-            checks=SigningChecks(form.website.data or "", form.rendered.data or ""),
-            attribution=attribution.read_first_touch(request.cookies.get(attribution.COOKIE)),
-        )
+        record_signature(page, form, first_touch)
     except services.CampaignNotAccepting:
         return show_sign_form_again(
             _("This petition closed before your signature could be recorded."), 400
         )
     return redirect(url_for(".check_inbox", slug=slug), code=303)
+
+
+def record_signature(page: CampaignPage, form: SignForm, credit: dict[str, str]) -> None:
+    """Sign `page` with a validated sign form, as this request's client, credited to `credit`.
+
+    Raises services.CampaignNotAccepting if the campaign closed meanwhile.
+    """
+    details = services.SignatureDetails(
+        **{name: form[name].data for name in ("name", "email", "postcode", "country")},
+        public=form.public.data,
+        contact_consent=form.contact_consent.data,
+    )
+    services.sign_campaign(
+        page,
+        details,
+        language(),
+        request.remote_addr,
+        user_agent=request.headers.get("User-Agent", ""),
+        checks=SigningChecks(form.website.data or "", form.rendered.data or ""),
+        attribution=credit,
+    )
 
 
 @bp.get("/c/<slug>/brought/<token>")

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from app.core.audit import AuditEvent
 from app.extensions import db
-from app.organisers.models import Role
 from app.signatures.models import (
     CONFIRMED,
     NAME_APPROVED,
@@ -23,7 +22,7 @@ from tests.factories import (
     csrf_token,
     log_in_as,
     make_campaign,
-    make_member,
+    make_campaign_team,
     make_organisation,
     make_organiser,
     make_signature,
@@ -39,16 +38,7 @@ def config_overrides():
 
 @pytest.fixture
 def team(app):
-    owner = make_organiser()
-    organisation = make_organisation(owner=owner, slug="friends")
-    campaign = make_campaign(slug="c", organisation=organisation)
-    return {
-        "owner": owner,
-        "organisation": organisation,
-        "campaign": campaign,
-        "editor": make_member(organisation, role=Role.EDITOR),
-        "viewer": make_member(organisation, role=Role.VIEWER),
-    }
+    return make_campaign_team()
 
 
 def list_path(campaign, query="") -> str:

@@ -14,6 +14,7 @@ from tests.factories import (
     csrf_token,
     log_in_as,
     make_campaign,
+    make_campaign_team,
     make_held_signature,
     make_member,
     make_organisation,
@@ -26,9 +27,8 @@ BAD_IP = "ab12cd34" + "0" * 24
 
 @pytest.fixture
 def team(app):
-    owner = make_organiser(email="owner@example.org")
-    organisation = make_organisation(owner=owner, slug="friends")
-    campaign = make_campaign(slug="parks", organisation=organisation, goal=500)
+    team = make_campaign_team("parks", owner=make_organiser(email="owner@example.org"), goal=500)
+    campaign = team["campaign"]
     bad = []
     for state in (CONFIRMED, CONFIRMED, CONFIRMED):
         bad.append(make_signature(campaign, state=state))
@@ -38,14 +38,7 @@ def team(app):
     make_signature(campaign, state=CONFIRMED, name="Zelda Real")
     db.session.commit()
     recount_campaign(campaign)
-    return {
-        "owner": owner,
-        "organisation": organisation,
-        "campaign": campaign,
-        "editor": make_member(organisation, role=Role.EDITOR),
-        "viewer": make_member(organisation, role=Role.VIEWER),
-        "bad": bad,
-    }
+    return {**team, "bad": bad}
 
 
 def review_path(campaign, query="") -> str:
