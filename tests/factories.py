@@ -249,10 +249,10 @@ def make_member(organisation, role=Role.EDITOR, **organiser_kwargs) -> Organiser
     return organiser
 
 
-def make_campaign_team(campaign_slug="c", owner=None, **campaign_kwargs) -> dict:
+def make_campaign_team(campaign_slug="c", owner=None, name=None, **campaign_kwargs) -> dict:
     """An organisation ("friends") with an owner, an editor and a viewer, and its campaign."""
     owner = owner or make_organiser()
-    organisation = make_organisation(owner=owner, slug="friends")
+    organisation = make_organisation(owner=owner, slug="friends", name=name)
     campaign = make_campaign(slug=campaign_slug, organisation=organisation, **campaign_kwargs)
     return {
         "owner": owner,

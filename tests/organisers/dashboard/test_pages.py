@@ -7,14 +7,13 @@ import pytest
 
 from app.core.database import utcnow
 from app.extensions import db
-from app.organisers.models import Role
 from app.signatures.models import CONFIRMED, PENDING
 from app.signatures.services import confirmation_token, recount_campaign
 from tests.factories import (
     confirm_with_click,
     log_in_as,
     make_campaign,
-    make_member,
+    make_campaign_team,
     make_organisation,
     make_organiser,
     make_signature,
@@ -25,15 +24,7 @@ from tests.factories import (
 def team(app):
     """An organisation with an owner, an editor and a viewer, and one campaign."""
     owner = make_organiser(email="owner@example.org")
-    organisation = make_organisation(owner=owner, slug="friends", name="Friends of Parks")
-    campaign = make_campaign(slug="parks", organisation=organisation, goal=500)
-    return {
-        "owner": owner,
-        "organisation": organisation,
-        "campaign": campaign,
-        "editor": make_member(organisation, role=Role.EDITOR),
-        "viewer": make_member(organisation, role=Role.VIEWER),
-    }
+    return make_campaign_team("parks", owner=owner, name="Friends of Parks", goal=500)
 
 
 def page(client, path, status=200) -> str:
