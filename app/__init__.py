@@ -97,6 +97,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concept package."""
     from app.campaigns.views import bp as campaigns_bp
+    from app.embed.oembed import bp as oembed_bp
     from app.embed.views import bp as embed_bp
     from app.exports.verification import bp as verification_bp
     from app.exports.views import bp as exports_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         exports_bp,
         verification_bp,
         embed_bp,
+        oembed_bp,
     ):
         app.register_blueprint(blueprint)
 
