@@ -25,7 +25,7 @@ bp = Blueprint("oembed", __name__)
 
 URL_MAX = 2000
 DEFAULT_WIDTH = 600
-# The title or the count in the fallback link may change; the widget itself is always live.
+# An edited title reaches consumers within the hour; the widget in the frame is always live.
 CACHE_AGE = 3600
 CAMPAIGN_PATH = re.compile(r"/c/([a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?)/?")
 
