@@ -292,6 +292,16 @@ ORGANISER_PAGES = [
         lambda language: gettext("Review: %(title)s", title=f"Test campaign ({language})"),
     ),
     (
+        "campaign-share",
+        lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/share"),
+        lambda language: gettext("Share and embed: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
+        "campaign-share-errors",
+        lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/share?source=no+spaces"),
+        lambda language: gettext("Share and embed: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
         "campaign-new",
         lambda v: v.organiser_page("/organisations/team/campaigns/new"),
         "New campaign",

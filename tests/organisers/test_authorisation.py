@@ -64,6 +64,7 @@ ACCESS = {
     "dashboard.review_undo": Role.EDITOR,
     "dashboard.qr_svg": Role.VIEWER,
     "dashboard.qr_png": Role.VIEWER,
+    "dashboard.share": Role.VIEWER,
     "teams.new_organisation": LOGGED_IN,
     "teams.organisation": Role.VIEWER,
     "teams.members": Role.OWNER,

@@ -1,4 +1,4 @@
-"""Review desk forms: the filter (read from the address), a bulk action, an undo."""
+"""Dashboard forms: the review desk's filter, bulk action and undo; the share page's choices."""
 
 from datetime import UTC
 
@@ -7,7 +7,9 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
 
+from app.core.i18n import language_name
 from app.organisers.review import REASON_MAX, FilterNeeded, ReviewFilter
+from app.signatures.attribution import CODE
 from app.signatures.forms import TypedForm, at_most, strip
 
 HELD_RULES = {
@@ -127,3 +129,29 @@ class UndoForm(TypedForm):
         [DataRequired(_l("Say why, for the record.")), at_most(REASON_MAX)],
         filters=[strip],
     )
+
+
+class ShareOptionsForm(TypedForm):
+    """The "Share and embed" page's choices (read from the address): language, ally, channel."""
+
+    language = SelectField(_l("Language of the links and the widget"), validate_choice=True)
+    referrer = SelectField(_l("Credit the signatures to"), default="", validate_choice=True)
+    source = StringField(
+        _l("Your own channel code"),
+        [
+            Optional(),
+            Regexp(
+                CODE.pattern + "$",
+                message=_l("Use up to 40 letters, digits, hyphens or underscores."),
+            ),
+        ],
+        # Stored lower-case, as links' ?source= codes are (attribution.touch_from_query).
+        filters=[strip, lambda value: value.lower() if isinstance(value, str) else value],
+    )
+
+    def __init__(self, *args, languages=(), default_language="", allies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [(code, language_name(code)) for code in languages]
+        self.referrer.choices = [("", _l("Nobody (the team itself)")), *allies]
+        if not self.language.data:
+            self.language.data = default_language

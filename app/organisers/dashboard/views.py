@@ -25,6 +25,7 @@ from app.organisers.dashboard.forms import (
     FILTER_FIELDS,
     ActionForm,
     FilterForm,
+    ShareOptionsForm,
     UndoForm,
     rule_name,
 )
@@ -35,6 +36,7 @@ from app.organisers.dashboard.services import (
     signature_page,
     visible_campaigns,
 )
+from app.organisers.dashboard.share_kit import make_share_kit
 from app.organisers.models import Role
 from app.signatures.models import CONFIRMED, STATES
 from app.signatures.services import (
@@ -106,6 +108,38 @@ def qr_svg(campaign, role):
 def qr_png(campaign, role):
     """The campaign link with ?source=qr as a PNG QR code to download."""
     return _qr_download(campaign, qr.qr_png, "png", "image/png")
+
+
+@bp.get("/dashboard/campaigns/<int:campaign_id>/share")
+@campaign_role(Role.VIEWER)
+def share(campaign, role):
+    """Links per channel, QR codes, the widget's snippets and a live preview of the widget."""
+    form = ShareOptionsForm(
+        formdata=request.args,
+        languages=campaign.languages,
+        default_language=campaign.default_language,
+        allies=ally_choices(campaign),
+    )
+    valid = form.validate()
+    language = form.language.data if not form.language.errors else campaign.default_language
+    kit = make_share_kit(
+        campaign,
+        language,
+        referrer=form.referrer.data if not form.referrer.errors else "",
+        own_source=form.source.data if valid else "",
+    )
+    return render_template(
+        "dashboard/share.html",
+        heading=_("Share and embed: %(title)s", title=campaign.translation(_language()).title),
+        campaign=campaign,
+        form=form,
+        kit=kit,
+    ), 200 if valid else 400
+
+
+def ally_choices(campaign) -> list[tuple[str, str]]:
+    """The campaign's allies as (referrer code, name) choices."""
+    return []
 
 
 def _qr_download(campaign, draw, extension: str, mimetype: str) -> Response:

@@ -87,10 +87,10 @@ def test_outsiders_get_not_found(client, team, kind):
     assert client.get(qr_path(team["campaign"], kind)).status_code == 404
 
 
-def test_the_campaign_dashboard_links_to_both(client, team):
+def test_the_share_and_embed_page_links_to_both(client, team):
     log_in_as(client, team["viewer"])
 
-    html = client.get(f"/dashboard/campaigns/{team['campaign'].id}").get_data(as_text=True)
+    html = client.get(f"/dashboard/campaigns/{team['campaign'].id}/share").get_data(as_text=True)
 
     assert f'href="{qr_path(team["campaign"], "svg")}"' in html
     assert f'href="{qr_path(team["campaign"], "png")}"' in html
