@@ -162,6 +162,8 @@ class Ally(db.Model):
     stats_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
+    campaign: Mapped[Campaign] = relationship()
+
     @property
     def site_list(self) -> list[str]:
         """The allowed origins, in the order given."""

@@ -31,7 +31,8 @@ class EmbedSignForm(SignForm):
         """Put the ally's contact question on the form, if it has one."""
         if ally is not None and ally.contact_question:
             self.asks_ally = True
-            self.ally_contact_consent.label.text = ally_question_label(ally.name, ally.contact_question)
+            label = ally_question_label(ally.name, ally.contact_question)
+            self.ally_contact_consent.label.text = label
 
     def ally_contact_answer(self) -> bool | None:
         """The answer to the ally's question; None when the form did not ask one."""
