@@ -1,6 +1,7 @@
 """Forms of the allies pages: an ally's details, and who may frame the campaign's widget."""
 
 import re
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, TextAreaField
@@ -17,6 +18,18 @@ QUESTION_MAX = 300
 SITES_MAX = 20
 SITES_TEXT_MAX = 4000
 _SEPARATORS = re.compile(r"[\s,]+")
+
+
+def one_line(value):
+    """Text meant as one line (a question): line breaks and runs of spaces become one space."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def readable_lines(form, field):
+    """Like readable_text, but line breaks and tabs between entries are fine."""
+    value = (field.data or "").replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    if "\ufffd" in value or any(unicodedata.category(ch) in {"Cc", "Cs", "Co"} for ch in value):
+        raise StopValidation(_l("This contains characters we cannot read. Please retype it."))
 
 
 def an_ally_name(form, field):
@@ -92,7 +105,7 @@ def sites_field() -> TextAreaField:
     return TextAreaField(
         _l("Sites that may show the widget"),
         filters=[strip],
-        validators=[at_most(SITES_TEXT_MAX), readable_text, allowed_sites],
+        validators=[at_most(SITES_TEXT_MAX), readable_lines, allowed_sites],
     )
 
 
@@ -100,7 +113,7 @@ def question_field() -> TextAreaField:
     """The ally's optional "may we contact you?" question."""
     return TextAreaField(
         _l("Question to ask in the widget"),
-        filters=[shown_text, strip],
+        filters=[shown_text, one_line],
         validators=[at_most(QUESTION_MAX), readable_text, no_web_address],
     )
 

@@ -53,7 +53,7 @@ def index(campaign, role):
         framing_form=FramingForm(formdata=None, obj=campaign),
         campaign_url=absolute_url("signatures.sign_page", slug=campaign.slug),
         widget_url=absolute_url("embed.widget", slug=campaign.slug),
-        stats_url=lambda ally: absolute_url(".stats", stats_key=ally.stats_key),
+        stats_url=lambda ally: absolute_url("allies.stats", stats_key=ally.stats_key),
     )
 
 
