@@ -105,8 +105,10 @@ class Visit:
         """A new campaign's widget through an ally's code, with the ally's contact question."""
         campaign = make_campaign(languages=("en", "ar"))
         make_ally(campaign, code="riverside", contact_question="May we email you about our work?")
+        slug = campaign.slug
+        # Reading the slug began a transaction, which on SQLite holds the write lock.
         db.session.commit()
-        return f"/embed/{campaign.slug}?referrer=riverside"
+        return f"/embed/{slug}?referrer=riverside"
 
     def ally_stats_link(self) -> str:
         """The path of an ally's stats page on a new campaign, with a few days of signatures."""
