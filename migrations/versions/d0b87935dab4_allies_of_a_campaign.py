@@ -32,20 +32,18 @@ def upgrade():
     sa.UniqueConstraint('campaign_id', 'code', name=op.f('uq_allies_campaign_id_code')),
     sa.UniqueConstraint('stats_key', name=op.f('uq_allies_stats_key'))
     )
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('widget_allies_only', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Plain ALTER TABLE (no batch copy): SQLite cannot drop the campaigns table that
+    # signatures and others reference, and needs no copy to add a column with a default.
+    op.add_column('campaigns', sa.Column('widget_allies_only', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     # Nullable and without a default: instant on a big signatures table.
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('ally_contact_consent', sa.Boolean(), nullable=True))
+    op.add_column('signatures', sa.Column('ally_contact_consent', sa.Boolean(), nullable=True))
 
 
 
 def downgrade():
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.drop_column('ally_contact_consent')
-
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.drop_column('widget_allies_only')
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35 or later): no copy of either table.
+    op.drop_column('signatures', 'ally_contact_consent')
+    op.drop_column('campaigns', 'widget_allies_only')
 
     op.drop_table('allies')
