@@ -5,11 +5,13 @@ and the confirmation page only read them, through these functions.
 """
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from app.campaigns.models import Ally, Campaign
+from app.core.database import begin_read_only
 from app.core.headers import ANY_SITE
 from app.extensions import db
 
@@ -63,13 +65,41 @@ def normalise_origin(text: str) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-def campaign_ally(campaign_id: int, code: str) -> Ally | None:
-    """The campaign's ally whose referrer code is `code`, if any."""
+@dataclass(frozen=True)
+class AllyQuestion:
+    """What the public side needs of an ally: its name and its contact question."""
+
+    name: str
+    contact_question: str
+
+
+def _read(query):
+    """Run `query()` in a reader's transaction of its own when none is open.
+
+    On SQLite a plain reader takes no write lock, so widget views never queue behind
+    signing; inside a caller's transaction it simply runs there.
+    """
+    if db.session().in_transaction():
+        return query()
+    begin_read_only(db.session)
+    try:
+        return query()
+    finally:
+        db.session.rollback()
+
+
+def campaign_ally(campaign_id: int, code: str) -> AllyQuestion | None:
+    """The name and question of the campaign's ally whose referrer code is `code`, if any."""
     if not code:
         return None
-    return db.session.execute(
-        select(Ally).where(Ally.campaign_id == campaign_id, Ally.code == code)
-    ).scalar_one_or_none()
+    row = _read(
+        lambda: db.session.execute(
+            select(Ally.name, Ally.contact_question).where(
+                Ally.campaign_id == campaign_id, Ally.code == code
+            )
+        ).first()
+    )
+    return AllyQuestion(row.name, row.contact_question) if row else None
 
 
 def widget_frame_ancestors(campaign_id: int) -> str:
@@ -79,14 +109,20 @@ def widget_frame_ancestors(campaign_id: int) -> str:
     'none' when no ally has a site yet. Each stored site is checked again on the way out,
     so a bad row can never put anything else into the header.
     """
-    only_allies = db.session.scalar(
-        select(Campaign.widget_allies_only).where(Campaign.id == campaign_id)
-    )
-    if not only_allies:
+
+    def read():
+        only_allies = db.session.scalar(
+            select(Campaign.widget_allies_only).where(Campaign.id == campaign_id)
+        )
+        if not only_allies:
+            return None
+        return db.session.scalars(
+            select(Ally.sites).where(Ally.campaign_id == campaign_id).order_by(Ally.id)
+        ).all()
+
+    rows = _read(read)
+    if rows is None:
         return ANY_SITE
-    rows = db.session.scalars(
-        select(Ally.sites).where(Ally.campaign_id == campaign_id).order_by(Ally.id)
-    )
     sites: dict[str, None] = {}
     for stored in rows:
         for site in stored.split():

@@ -2,7 +2,7 @@
 
 from wtforms import BooleanField, HiddenField
 
-from app.campaigns.models import Ally
+from app.campaigns.allies import AllyQuestion
 from app.signatures.attribution import CODE
 from app.signatures.forms import SignForm, ally_question_label
 
@@ -27,7 +27,7 @@ class EmbedSignForm(SignForm):
     # Whether the ally's question is on the form (and so answered, yes or no).
     asks_ally = False
 
-    def ask_ally(self, ally: Ally | None) -> None:
+    def ask_ally(self, ally: AllyQuestion | None) -> None:
         """Put the ally's contact question on the form, if it has one."""
         if ally is not None and ally.contact_question:
             self.asks_ally = True

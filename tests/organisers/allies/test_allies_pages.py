@@ -244,6 +244,10 @@ def test_the_dashboard_names_the_ally_behind_a_referrer_code(client):
     log_in_as(client, team["viewer"])
     html = client.get(f"/dashboard/campaigns/{campaign.id}").get_data(as_text=True)
     table = html[html.index('id="referrers-table"') :]
-    assert re.search(r"riverside</bdi></th><td><bdi>Riverside Parents</bdi></td><td[^>]*>2<", table)
-    assert re.search(r"abcdefabcdef</bdi></th><td><span[^>]*>Not an ally</span></td>", table)
+    assert re.search(
+        r'<th scope="row"><bdi class="ally-name">Riverside Parents</bdi>: '
+        r'<bdi dir="ltr">riverside</bdi></th><td class="numeric">2<',
+        table,
+    )
+    assert re.search(r'<th scope="row"><bdi dir="ltr">abcdefabcdef</bdi></th>', table)
     assert f'href="/dashboard/campaigns/{campaign.id}/allies"' in html
