@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from app.exports.verification import bp as verification_bp
     from app.exports.views import bp as exports_bp
     from app.organisers.accounts.views import bp as accounts_bp
+    from app.organisers.allies.views import bp as allies_bp
     from app.organisers.dashboard.views import bp as dashboard_bp
     from app.organisers.editor.views import bp as editor_bp
     from app.organisers.teams.views import bp as teams_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
         teams_bp,
         editor_bp,
         dashboard_bp,
+        allies_bp,
         exports_bp,
         verification_bp,
         embed_bp,

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.loader import CampaignSpec, TranslationSpec
-from app.campaigns.models import OPEN, Campaign
+from app.campaigns.models import OPEN, Ally, Campaign
 from app.campaigns.services import apply_campaign_spec
 from app.core.database import utcnow
 from app.extensions import db
@@ -78,14 +78,18 @@ def make_signature(
     public=False,
     postcode="N1 9GU",
     language="en",
+    referrer="",
 ) -> Signature:
-    """A signature in the given state; confirmed ones are added to the maintained count."""
+    """A signature in the given state; confirmed ones are added to the maintained count.
+
+    `referrer` is the code of the link that brought it (a signer's or an ally's).
+    """
     email = email or f"supporter{next(_counter)}@example.org"
     now = utcnow() - timedelta(hours=1)  # signed a while ago: a repeat may be emailed now
     details = SignatureDetails(
         name=name, email=email, postcode=postcode, country="GB", public=public
     )
-    values = pending_signature_values(campaign.id, details, language, {}, now)
+    values = pending_signature_values(campaign.id, details, language, {"referrer": referrer}, now)
     signature = Signature(**values)
     signature.state = state
     if state == CONFIRMED:
@@ -96,6 +100,23 @@ def make_signature(
         add_to_confirmed_count(campaign.id, 1)
     db.session.commit()
     return signature
+
+
+def make_ally(campaign, name="Riverside Parents", code=None, sites=(), contact_question="") -> Ally:
+    """An ally of `campaign` with its referrer code (made up if not given) and stats key."""
+    from app.organisers.allies.services import new_stats_key
+
+    ally = Ally(
+        campaign_id=campaign.id,
+        name=name,
+        code=code or f"ally-{next(_counter)}",
+        sites="\n".join(sites),
+        contact_question=contact_question,
+        stats_key=new_stats_key(),
+    )
+    db.session.add(ally)
+    db.session.commit()
+    return ally
 
 
 def make_held_signature(campaign, rule="same_ip", **kwargs) -> Signature:

@@ -1,8 +1,18 @@
-"""Campaign, its per-language texts, and the sharded confirmed-signature counter."""
+"""Campaign, its per-language texts, its allies, and the sharded confirmed-signature counter."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import UTCDateTime, utcnow
@@ -64,6 +74,10 @@ class Campaign(db.Model):
     allowed_email_domains: Mapped[str] = mapped_column(
         Text, nullable=False, default="", server_default=""
     )
+    # Only the allies' sites may frame the embed widget (else any site may).
+    widget_allies_only: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -120,6 +134,40 @@ class CampaignTranslation(db.Model):
     target_institution: Mapped[str] = mapped_column(String(300), nullable=False, default="")
 
     campaign: Mapped[Campaign] = relationship(back_populates="translations")
+
+
+class Ally(db.Model):
+    """An allied organisation that shares a campaign through its own code and widget.
+
+    `code` is the referrer code of its links and widget (attribution.CODE); signatures keep
+    it, so it never changes. `sites` are the origins allowed to frame the widget when the
+    campaign says only allies may (one per line, as `https://host[:port]`). `stats_key` is
+    the secret in its stats page's address; a new one replaces (and kills) the old.
+    """
+
+    __tablename__ = "allies"
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    sites: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # Asked in the widget, optionally, and recorded apart from the campaign's own consent.
+    contact_question: Mapped[str] = mapped_column(
+        Text, nullable=False, default="", server_default=""
+    )
+    stats_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+
+    @property
+    def site_list(self) -> list[str]:
+        """The allowed origins, in the order given."""
+        return [site for site in self.sites.split() if site]
 
 
 class CampaignCountShard(db.Model):

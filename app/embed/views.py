@@ -10,6 +10,7 @@ import logging
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app.campaigns.allies import campaign_ally, widget_frame_ancestors
 from app.campaigns.pages import CampaignPage, get_campaign_page
 from app.core.form_failures import shows_form_again
 from app.core.headers import allow_framing
@@ -56,7 +57,20 @@ def widget(slug):
     page = load_widget_page(slug)
     form = EmbedSignForm.for_page(page)
     form.referrer.data = referrer_code(request.args.get("referrer"))
+    form.ask_ally(campaign_ally(page.id, form.referrer.data))
     return render_widget(page, form)
+
+
+def widget_form(page: CampaignPage) -> EmbedSignForm:
+    """The widget's form as posted, asking the question of the ally its referrer names."""
+    form = EmbedSignForm.for_page(page)
+    form.ask_ally(campaign_ally(page.id, form.referrer.data or ""))
+    return form
+
+
+def frameable(page: CampaignPage, response):
+    """Let the sites the campaign allows frame this widget response: any, or its allies'."""
+    return allow_framing(response, widget_frame_ancestors(page.id))
 
 
 def render_widget(page: CampaignPage, form: EmbedSignForm, status=200, keep_form=False):
@@ -78,13 +92,13 @@ def render_widget(page: CampaignPage, form: EmbedSignForm, status=200, keep_form
     response = make_response(html, status)
     # Its token expires: a copy kept by a cache in front of us would go stale for everyone.
     response.headers["Cache-Control"] = "no-store"
-    return allow_framing(response)
+    return frameable(page, response)
 
 
 def show_widget_again(message: str, status: int):
     """The widget with its form as submitted and `message` at the top (a 429, a closing)."""
     page = load_widget_page(request.view_args["slug"])
-    form = EmbedSignForm.for_page(page)
+    form = widget_form(page)
     form.form_errors.append(message)
     return render_widget(page, form, status=status, keep_form=True)
 
@@ -130,7 +144,7 @@ def sign(slug):
     if reason:
         log.info("Widget signature on %s refused: %s", slug, reason)
         return render_refused(page)
-    form = EmbedSignForm.for_page(page)
+    form = widget_form(page)
     if not form.validate():
         return render_widget(page, form, status=400, keep_form=True)
     try:
@@ -151,7 +165,7 @@ def render_refused(page: CampaignPage):
         page=page,
         reload_url=widget_url(".widget", page.slug, referrer=referrer or None),
     )
-    return allow_framing(make_response(html, 400))
+    return frameable(page, make_response(html, 400))
 
 
 @bp.get("/<slug>/check-inbox")
@@ -161,4 +175,4 @@ def check_inbox(slug):
     referrer = referrer_code(request.args.get("referrer")) or None
     back_url = widget_url(".widget", slug, referrer=referrer)
     html = render_template("embed/check_inbox.html", page=page, back_url=back_url)
-    return allow_framing(make_response(html))
+    return frameable(page, make_response(html))

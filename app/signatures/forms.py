@@ -5,6 +5,7 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 from flask import request
 from flask_babel import get_locale, lazy_ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -20,6 +21,11 @@ from app.core.display_text import contains_web_address, has_visible_letter, remo
 NAME_MAX = 200
 POSTCODE_MAX = 30
 EMAIL_MAX = 254
+
+
+def ally_question_label(name: str, question: str) -> str:
+    """An ally's contact question as the widget and the confirm page word it, naming the ally."""
+    return _("%(ally)s asks: %(question)s", ally=name, question=question)
 
 
 class CountrySelect:
@@ -191,6 +197,10 @@ class SignForm(DetailsForm):
     website = StringField(_l("Leave this field empty"), filters=[lambda v: (v or "")[:200]])
     rendered = HiddenField(filters=[lambda v: (v or "")[:400]])
 
+    def ally_contact_answer(self) -> bool | None:
+        """The answer to an ally's contact question: None, the campaign page asks none."""
+        return None
+
     @classmethod
     def for_page(cls, page) -> "SignForm":
         """The sign form of a campaign page: its required fields and allowed domains."""
@@ -215,7 +225,31 @@ class SignForm(DetailsForm):
 
 
 class ConfirmForm(DetailsForm):
-    """The confirm page's form: the details as signed, for the email owner to check."""
+    """The confirm page's form: the details as signed, for the email owner to check.
+
+    When the signature answered an ally's contact question, the question is asked again
+    (`ask_ally`), so its owner confirms that choice too.
+    """
+
+    ally_contact_consent = BooleanField()
+    asks_ally = False
+
+    def ask_ally(self, label: str | None) -> None:
+        """Ask the ally's question, worded `label` (see ally_question_label); None: no question."""
+        if label:
+            self.asks_ally = True
+            self.ally_contact_consent.label.text = label
+
+    def ally_contact_answer(self) -> bool | None:
+        """The answer to the ally's question; None when the page did not ask one."""
+        return bool(self.ally_contact_consent.data) if self.asks_ally else None
+
+    def consent_wording(self) -> dict[str, str]:
+        """The choices as worded on this page, the ally's question too when it was asked."""
+        wording = super().consent_wording()
+        if self.asks_ally:
+            wording["ally_contact"] = str(self.ally_contact_consent.label.text)
+        return wording
 
 
 class ResendForm(TypedForm):

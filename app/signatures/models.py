@@ -133,6 +133,9 @@ class Signature(db.Model):
         String(10), nullable=False, default=NAME_CLEAR, server_default=""
     )
     contact_consent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The answer to an ally's "may this organisation contact you?" (its widget asks; the
+    # ally is the one whose code is `referrer`); None when no such question was asked.
+    ally_contact_consent: Mapped[bool | None] = mapped_column(Boolean)
     language: Mapped[str] = mapped_column(String(12), nullable=False, default="en")
     # What fraud review needs and nothing more. The IP and its network (/24 or /64) only
     # as keyed hashes (HMAC with a server secret), so equal addresses can be grouped; the
@@ -175,7 +178,8 @@ class ConsentRecord(db.Model):
     signature_id: Mapped[int] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    choice: Mapped[str] = mapped_column(String(32), nullable=False)  # "public", "contact_consent"
+    # "public", "contact_consent", or "ally_contact" (an ally's question, its words naming it)
+    choice: Mapped[str] = mapped_column(String(32), nullable=False)
     given: Mapped[bool] = mapped_column(Boolean, nullable=False)
     wording: Mapped[str] = mapped_column(Text, nullable=False)
     language: Mapped[str] = mapped_column(String(12), nullable=False)

@@ -16,6 +16,7 @@ from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_,
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.campaigns.allies import campaign_ally
 from app.campaigns.counts import add_to_confirmed_count, set_confirmed_count
 from app.campaigns.goals import announce_goal_if_reached
 from app.campaigns.models import Campaign
@@ -56,6 +57,8 @@ from app.signatures.review_signals import review_signals
 from app.signatures.word_list import name_needs_review
 
 CHOICES = ("public", "contact_consent")
+# The consent record of an ally's contact question (its wording names the ally).
+ALLY_CONTACT = "ally_contact"
 SUPPRESSION = "signing-suppression"  # purpose of the keyed hash in signing_suppressions
 
 
@@ -82,6 +85,8 @@ class ChosenDetails:
     country: str = ""
     public: bool = False
     contact_consent: bool = False
+    # The answer to an ally's contact question, None when none was asked.
+    ally_contact_consent: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -398,6 +403,10 @@ class ConfirmationOutcome:
     required_fields: tuple[str, ...] = ()
     # For the thank-you page: the signature, to make its owner's own share links.
     signature_id: int | None = None
+    # The ally whose contact question the signature answered, asked again on the confirm
+    # page; empty when none was asked (or the ally or its question is gone).
+    ally_name: str = ""
+    ally_question: str = ""
 
 
 def _outcome(
@@ -424,6 +433,7 @@ def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
                 language,
                 details=_chosen_details(signature),
                 required_fields=tuple(campaign.required_fields),
+                **_ally_asked(signature),
             )
     db.session.rollback()
     return outcome
@@ -436,7 +446,18 @@ def _chosen_details(signature: Signature) -> ChosenDetails:
         country=signature.country,
         public=signature.public,
         contact_consent=signature.contact_consent,
+        ally_contact_consent=signature.ally_contact_consent,
     )
+
+
+def _ally_asked(signature: Signature) -> dict[str, str]:
+    """The ally and question the signer answered, if the ally still asks it."""
+    if signature.ally_contact_consent is None:
+        return {}
+    ally = campaign_ally(signature.campaign_id, signature.referrer)
+    if ally is None or not ally.contact_question:
+        return {}
+    return {"ally_name": ally.name, "ally_question": ally.contact_question}
 
 
 def confirm_signature(
@@ -552,18 +573,22 @@ def _record_consents(
     language: str,
     now: datetime,
 ) -> None:
+    answers = [(choice, getattr(details, choice)) for choice in CHOICES]
+    # An ally's question is its own record, apart from the campaign's contact consent.
+    if details.ally_contact_consent is not None and ALLY_CONTACT in consent_wording:
+        answers.append((ALLY_CONTACT, details.ally_contact_consent))
     db.session.execute(
         insert(ConsentRecord),
         [
             dict(
                 signature_id=signature_id,
                 choice=choice,
-                given=getattr(details, choice),
+                given=given,
                 wording=consent_wording[choice],
                 language=language,
                 recorded_at=now,
             )
-            for choice in CHOICES
+            for choice, given in answers
         ],
     )
 

@@ -27,7 +27,7 @@ from app.core.form_failures import shows_form_again
 from app.core.rate_limits import client_address, configured_limit, limiter, never_raises
 from app.core.urls import absolute_url
 from app.signatures import attribution, services
-from app.signatures.forms import ConfirmForm, ResendForm, SignForm
+from app.signatures.forms import ConfirmForm, ResendForm, SignForm, ally_question_label
 from app.signatures.fraud_rules import SigningChecks, make_render_stamp, seconds_since_render
 from app.signatures.services import ConfirmationResult
 
@@ -189,6 +189,7 @@ def record_signature(page: CampaignPage, form: SignForm, credit: dict[str, str])
         **{name: form[name].data for name in ("name", "email", "postcode", "country")},
         public=form.public.data,
         contact_consent=form.contact_consent.data,
+        ally_contact_consent=form.ally_contact_answer(),
     )
     services.sign_campaign(
         page,
@@ -269,8 +270,16 @@ def confirm_page(token):
     outcome = services.check_confirmation_token(token, language())
     form = None
     if outcome.result == ConfirmationResult.READY:
-        form = ConfirmForm(obj=outcome.details, required_fields=outcome.required_fields)
+        form = confirm_form(outcome, obj=outcome.details)
     return render_outcome(outcome, token, form)
+
+
+def confirm_form(outcome: services.ConfirmationOutcome, **kwargs) -> ConfirmForm:
+    """The confirm form of a READY outcome, asking the ally's question if one was answered."""
+    form = ConfirmForm(required_fields=outcome.required_fields, **kwargs)
+    if outcome.ally_question:
+        form.ask_ally(ally_question_label(outcome.ally_name, outcome.ally_question))
+    return form
 
 
 def show_confirm_form_again(message: str, status: int):
@@ -278,7 +287,7 @@ def show_confirm_form_again(message: str, status: int):
     outcome = services.check_confirmation_token(request.view_args["token"], language())
     form = None
     if outcome.result == ConfirmationResult.READY:
-        form = ConfirmForm(required_fields=outcome.required_fields)
+        form = confirm_form(outcome)
         form.form_errors.append(message)
     return render_outcome(outcome, request.view_args["token"], form, status)
 
@@ -291,13 +300,14 @@ def confirm(token):
     outcome = services.check_confirmation_token(token, language())
     if outcome.result != ConfirmationResult.READY:
         return render_outcome(outcome, token)
-    form = ConfirmForm(required_fields=outcome.required_fields)
+    form = confirm_form(outcome)
     if not form.validate():
         return render_outcome(outcome, token, form, status=400)
     details = services.ChosenDetails(
         **{name: form[name].data for name in ("name", "postcode", "country")},
         public=form.public.data,
         contact_consent=form.contact_consent.data,
+        ally_contact_consent=form.ally_contact_answer(),
     )
     outcome = services.confirm_signature(token, details, form.consent_wording(), language())
     return render_outcome(outcome, token)

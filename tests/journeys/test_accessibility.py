@@ -22,6 +22,7 @@ from app.signatures.attribution import brought_link_token
 from app.signatures.services import confirmation_token
 from tests.factories import (
     ORGANISER_PASSWORD,
+    make_ally,
     make_campaign,
     make_invitation_link,
     make_member,
@@ -100,6 +101,25 @@ class Visit:
         """A new campaign's embed widget (as another site frames it), plus `suffix`."""
         return self.campaign(suffix, **kwargs).replace("/c/", "/embed/", 1)
 
+    def ally_widget(self) -> str:
+        """A new campaign's widget through an ally's code, with the ally's contact question."""
+        campaign = make_campaign(languages=("en", "ar"))
+        make_ally(campaign, code="riverside", contact_question="May we email you about our work?")
+        slug = campaign.slug
+        # Reading the slug began a transaction, which on SQLite holds the write lock.
+        db.session.commit()
+        return f"/embed/{slug}?referrer=riverside"
+
+    def ally_stats_link(self) -> str:
+        """The path of an ally's stats page on a new campaign, with a few days of signatures."""
+        campaign = make_campaign(languages=("en", "ar"))
+        ally = make_ally(campaign, name=TEAM, code="riverside")
+        for _ in range(3):
+            make_signature(campaign, state="confirmed", referrer="riverside")
+        key = ally.stats_key
+        db.session.commit()
+        return f"/allies/{key}"
+
     def confirm_link(self, expired: bool = False, **campaign) -> str:
         """The path of the link emailed for a new pending signature on a new campaign."""
         signature = make_signature(make_campaign(languages=("en", "ar"), **campaign))
@@ -154,6 +174,13 @@ class Visit:
         make_signature(campaign, name="ليلى", state="confirmed", postcode="Amman")
         held = make_signature(campaign, name="Held Name", state="confirmed", public=True)
         held.name_moderation = "held"  # as if it matched the word list: the review buttons
+        make_ally(
+            campaign,
+            name="Hill Choir",
+            code="choir",
+            sites=["https://choir.example"],
+            contact_question="May we email you about our concerts?",
+        )
         self.campaign_id, email, secret = campaign.id, owner.email, owner.totp_secret
         # Reading rows began a transaction, which on SQLite holds the write lock.
         db.session.commit()
@@ -230,6 +257,12 @@ PAGES = [
     ),
     ("embed-closed", lambda v: v.go(v.widget(status="closed")), CAMPAIGN_TITLE),
     ("embed-check-inbox", lambda v: v.go(v.widget("/check-inbox")), "Check your inbox"),
+    ("embed-ally-question", lambda v: v.go(v.ally_widget()), CAMPAIGN_TITLE),
+    (
+        "ally-stats",
+        lambda v: v.go(v.ally_stats_link()),
+        lambda language: gettext("Signatures brought by %(ally)s", ally=TEAM),
+    ),
 ]
 
 TEAM = "Riverside Parents"
@@ -300,6 +333,22 @@ ORGANISER_PAGES = [
         "campaign-share-errors",
         lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/share?source=no+spaces"),
         lambda language: gettext("Share and embed: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
+        "allies",
+        lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/allies"),
+        lambda language: gettext("Allies: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
+        "ally-new-errors",
+        lambda v: (
+            v.organiser_page("/dashboard/campaigns/{campaign}/allies/new")
+            .fill("#sites", "https://example.org/page")
+            .submit("main form[action$='/allies/new']")
+            .expect(".error-summary")
+            .expect("#sites-error")
+        ),
+        "Add an ally",
     ),
     (
         "campaign-new",

@@ -16,6 +16,7 @@ from app.signatures.models import ReviewAction, SigningListEntry
 from tests.factories import (
     csrf_token,
     log_in_as,
+    make_ally,
     make_campaign,
     make_member,
     make_organisation,
@@ -23,7 +24,7 @@ from tests.factories import (
     make_signature,
 )
 
-ORGANISER_BLUEPRINTS = ("accounts", "teams", "editor", "dashboard", "exports")
+ORGANISER_BLUEPRINTS = ("accounts", "teams", "editor", "dashboard", "exports", "allies")
 
 # Anyone may open these: login, sign-up, reset and invitation links (the link is the secret).
 PUBLIC = {
@@ -37,6 +38,7 @@ PUBLIC = {
     "accounts.reset_password",
     "teams.invitation",
     "teams.accept_invitation",
+    "allies.stats",  # an ally's counts: the secret link is the key
 }
 
 LOGGED_IN = "any organiser"
@@ -65,6 +67,12 @@ ACCESS = {
     "dashboard.qr_svg": Role.VIEWER,
     "dashboard.qr_png": Role.VIEWER,
     "dashboard.share": Role.VIEWER,
+    "allies.index": Role.VIEWER,
+    "allies.add": Role.EDITOR,
+    "allies.edit": Role.EDITOR,
+    "allies.remove": Role.EDITOR,
+    "allies.new_stats_link": Role.EDITOR,
+    "allies.framing": Role.EDITOR,
     "teams.new_organisation": LOGGED_IN,
     "teams.organisation": Role.VIEWER,
     "teams.members": Role.OWNER,
@@ -154,6 +162,7 @@ def build_world() -> World:
     db.session.add(action)
     db.session.commit()
     signature = make_signature(campaign)
+    ally = make_ally(campaign)
     values = {
         "org_slug": organisation.slug,
         "campaign_id": campaign.id,
@@ -164,6 +173,7 @@ def build_world() -> World:
         "signature_id": signature.id,
         "entry_id": entry.id,
         "action_id": action.id,
+        "ally_id": ally.id,
     }
     return World(values=values, people=people)
 

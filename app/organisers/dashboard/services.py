@@ -28,6 +28,7 @@ from app.core.outbox import queue_templated_email
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.organisers.access import organisations_of
+from app.organisers.allies.services import ally_names
 from app.organisers.models import Membership, Organisation, Organiser, Role
 from app.signatures.models import (
     CONFIRMED,
@@ -106,6 +107,8 @@ class Figures:
     # Attribution: confirmed signatures by share channel, and the referrers that brought most.
     sources: list[tuple[str, int]] = field(default_factory=list)
     referrers: list[tuple[str, int]] = field(default_factory=list)
+    # Referrer code -> name, for the codes that are the campaign's allies'.
+    ally_names: dict[str, str] = field(default_factory=dict)
 
 
 def campaign_figures(campaign: Campaign, language: str, today: date | None = None) -> Figures:
@@ -135,6 +138,7 @@ def campaign_figures(campaign: Campaign, language: str, today: date | None = Non
         localities,
         sources=confirmed_by(campaign.id, Signature.source),
         referrers=confirmed_by(campaign.id, Signature.referrer, limit=TOP),
+        ally_names=ally_names(campaign.id),
     )
 
 

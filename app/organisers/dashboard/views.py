@@ -19,6 +19,7 @@ from app.core.countries import country_choices
 from app.core.database import MAX_ROW_ID
 from app.organisers import review as review_desk
 from app.organisers.access import campaign_role, organisations_of, organiser_required
+from app.organisers.allies.services import ally_names
 from app.organisers.dashboard import qr
 from app.organisers.dashboard.charts import daily_bar_chart, hourly_bar_chart
 from app.organisers.dashboard.forms import (
@@ -138,8 +139,9 @@ def share(campaign, role):
 
 
 def ally_choices(campaign) -> list[tuple[str, str]]:
-    """The campaign's allies as (referrer code, name) choices."""
-    return []
+    """The campaign's allies as (referrer code, "name (code)") choices, by name."""
+    names = ally_names(campaign.id)
+    return sorted(((code, f"{name} ({code})") for code, name in names.items()), key=lambda c: c[1])
 
 
 def _qr_download(campaign, draw, extension: str, mimetype: str) -> Response:

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.conftest import BASE_URL
-from tests.factories import log_in_as, make_campaign_team
+from tests.factories import log_in_as, make_ally, make_campaign, make_campaign_team
 
 
 @pytest.fixture
@@ -103,3 +103,28 @@ def test_the_campaign_figures_link_to_the_page(client, team):
     html = client.get(f"/dashboard/campaigns/{team['campaign'].id}").get_data(as_text=True)
 
     assert f'href="/dashboard/campaigns/{team["campaign"].id}/share"' in html
+
+
+def test_choosing_an_ally_credits_every_link_and_snippet_to_it(client, team):
+    make_ally(team["campaign"], name="Riverside Parents", code="riverside")
+    log_in_as(client, team["viewer"])
+
+    status, html = share_page(client, team, "?referrer=riverside")
+
+    assert status == 200
+    assert '<option selected value="riverside">Riverside Parents (riverside)</option>' in html
+    assert BASE_URL + "/c/parks?source=whatsapp&referrer=riverside" in readonly_values(html)
+    assert 'data-referrer="riverside"' in textarea(html, "script-snippet")
+    assert "/embed/parks?referrer=riverside" in textarea(html, "iframe-snippet")
+    assert 'src="/embed/parks?lang=en&referrer=riverside"' in html
+
+
+def test_a_code_that_is_no_ally_of_this_campaign_is_refused(client, team):
+    make_ally(make_campaign(slug="other"), code="theirs")
+    log_in_as(client, team["viewer"])
+
+    status, html = share_page(client, team, "?referrer=theirs")
+
+    assert status == 400
+    assert 'id="referrer-error"' in html
+    assert "referrer=theirs" not in html

@@ -1,0 +1,1 @@
+"""Allies: organisations that share a campaign through their own links and widget."""
