@@ -26,7 +26,7 @@ def test_the_widget_shows_title_count_progress_and_the_sign_form(client):
 
 @pytest.mark.parametrize("config_overrides", [{"PAGE_CACHE_SECONDS": 60}])
 def test_each_rendering_gets_a_fresh_token_and_stamp_even_with_the_page_cache_on(client):
-    """The widget's HTML is never cached: a cached token would grow old for everyone."""
+    """A shared rendering has slots, not a token: a cached token would grow old for everyone."""
     campaign = make_campaign(slug="c")
     first = form_as_shown(client.get("/embed/c").get_data(as_text=True))
     time.sleep(1.1)  # the token and the stamp carry a time in whole seconds
@@ -35,6 +35,22 @@ def test_each_rendering_gets_a_fresh_token_and_stamp_even_with_the_page_cache_on
     assert client.get("/embed/c").headers["Cache-Control"] == "no-store"
     assert seconds_since_render(first["rendered"], campaign.id) >= 1
     assert seconds_since_render(second["rendered"], campaign.id) < 1
+
+
+@pytest.mark.parametrize("config_overrides", [{"PAGE_CACHE_SECONDS": 60}])
+def test_each_widget_address_and_count_gets_its_own_rendering(client):
+    """The shared rendering is keyed by all it shows: language, referrer, count."""
+    campaign = make_campaign(slug="c", languages=("en", "ar"))
+    assert 'action="/embed/c/sign"' in client.get("/embed/c").get_data(as_text=True)
+    html = client.get("/embed/c?lang=ar&referrer=ally-42").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html and "Test campaign (ar)" in html
+    assert form_as_shown(html)["referrer"] == "ally-42"
+    assert 'action="/embed/c/sign?lang=ar"' in html
+    english = client.get("/embed/c?referrer=ally-7").get_data(as_text=True)
+    assert form_as_shown(english)["referrer"] == "ally-7" and "Test campaign (en)" in english
+    # The slots never reach a visitor.
+    assert "slot-" not in html + english
+    assert seconds_since_render(form_as_shown(english)["rendered"], campaign.id) is not None
 
 
 def test_the_widget_sets_and_needs_no_cookie(app):
