@@ -5,8 +5,8 @@ For each database: a fresh database, `flask db upgrade`, `flask campaigns load` 
 `gunicorn -w 2` on a free loopback port with the settings bench/sign.py uses, then after
 an unmeasured warm-up each, these wrk runs (bench/lua/get.lua, no cookie):
 
-  embed        GET /embed/<slug>: the widget, rendered per request with a fresh signed
-               form token. Expects 200 and Cache-Control: no-store.
+  embed        GET /embed/<slug>: the widget, with a fresh signed form token and render
+               stamp in each response. Expects 200 and Cache-Control: no-store.
   embed ref    GET /embed/<slug>?referrer=bench-ally (an ally's link)
   embed ar     GET /embed/<slug>?lang=ar (right to left, the Arabic catalogue)
   share image  GET the campaign page's og:image (/c/<slug>/share-en-<bucket>.png) after
@@ -14,11 +14,12 @@ an unmeasured warm-up each, these wrk runs (bench/lua/get.lua, no cookie):
                Cache-Control: ... immutable.
 
 Before the runs, checks: two widget GETs a second apart carry different form tokens,
-set no cookie and say no-store; the first share image GET draws it (its time is reported), the second is
-served from the file. Goals (the issue's): the widget at >= 1,000 req/s with p99 < 50 ms
-on both databases, the share image at >= 1,000 req/s. Errors (unexpected status, socket
-errors, a wrong Cache-Control, a failed check) make the exit status non-zero; missed
-speed goals alone do not. The JSON goes to bench/out/embed-<timestamp>.json.
+set no cookie and say no-store; the first share image GET draws it (its time is
+reported), the second is served from the file. Goals (the issue's): the widget at
+>= 1,000 req/s with p99 < 50 ms on both databases, the share image at >= 1,000 req/s.
+Errors (unexpected status, socket errors, a wrong Cache-Control, a failed check) make
+the exit status non-zero; missed speed goals alone do not. The JSON goes to
+bench/out/embed-<timestamp>.json.
 
     .venv/bin/python bench/embed.py [--duration 20] [--connections 16] [--threads 2]
                                     [--databases sqlite,postgresql] [--pg-url URL]
