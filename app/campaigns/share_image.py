@@ -1,10 +1,12 @@
 """The share image of a campaign page: a 1200×630 PNG for social cards, kept per count bucket.
 
-A page view only builds the image's URL (`share_image_url`); the image is drawn the first
-time that URL is asked for, or ahead of time by a job, and then served from its file. The URL
-names the language and a count bucket (the count rounded down to two significant figures),
-so the image changes a few dozen times over a campaign's life, not at every signature, and
-each version can be cached for a year.
+A page view only builds the image's URL (`share_image_url`). When a confirmation (or the
+review desk releasing held signatures) moves the count into a new bucket, the drawing is
+queued for each of the campaign's languages (`jobs.queue_share_images_after_counting`), so
+crawlers find it drawn; the first request of the URL draws it if no job has yet. It is then
+served from its file. The URL names the language and a count bucket (the count rounded down
+to two significant figures), so the image changes a few dozen times over a campaign's life,
+not at every signature, and each version can be cached for a year.
 """
 
 import fcntl

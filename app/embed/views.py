@@ -6,12 +6,24 @@ is a signed token bound to the campaign, plus the browser's Origin and Sec-Fetch
 """
 
 import logging
+from dataclasses import astuple
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.campaigns.allies import campaign_ally, widget_frame_ancestors
 from app.campaigns.pages import CampaignPage, get_campaign_page
+from app.core.cache import page_cache
 from app.core.form_failures import shows_form_again
 from app.core.headers import allow_framing
 from app.core.i18n import dont_remember_language, preferred_language
@@ -21,7 +33,12 @@ from app.embed.services import make_form_token, widget_post_refusal
 from app.extensions import csrf
 from app.signatures import services
 from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
-from app.signatures.views import ip_and_campaign, record_signature
+from app.signatures.views import (
+    CSRF_SLOT_KEY,
+    STAMP_SLOT_KEY,
+    ip_and_campaign,
+    record_signature,
+)
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 log = logging.getLogger("rally.embed")
@@ -53,12 +70,31 @@ def widget_url(endpoint: str, slug: str, **values) -> str:
 
 @bp.get("/<slug>")
 def widget(slug):
-    """The compact campaign page with its sign form; rendered per request, never cached."""
+    """The compact campaign page with its sign form; a fresh form token each time, no-store.
+
+    Every visitor of one widget address sees the same HTML but for the form token and the
+    render stamp: it is rendered once a moment, keyed by all it shows, with slots that each
+    response fills in with its own (as the campaign page does).
+    """
     page = load_widget_page(slug)
-    form = EmbedSignForm.for_page(page)
-    form.referrer.data = referrer_code(request.args.get("referrer"))
-    form.ask_ally(campaign_ally(page.id, form.referrer.data))
-    return render_widget(page, form)
+    referrer = referrer_code(request.args.get("referrer"))
+    ally = campaign_ally(page.id, referrer)
+    token_slot = current_app.extensions[CSRF_SLOT_KEY]
+    stamp_slot = current_app.extensions[STAMP_SLOT_KEY]
+
+    def render() -> str:
+        form = EmbedSignForm.for_page(page)
+        form.referrer.data = referrer
+        form.ask_ally(ally)
+        return widget_html(page, form, page.accepting, token_slot, stamp_slot)
+
+    language = request.args.get("lang")  # kept as sent in the form's action address
+    key = ("widget-html", slug, page.language, str(get_locale()), language, referrer)
+    # The ally's name and question are shown: an edited question is a new rendering.
+    key += (page.count, page.updated_at, page.accepting, astuple(ally) if ally else None)
+    html = page_cache().get_or_compute(key, render)
+    html = html.replace(token_slot, make_form_token(page.id))
+    return widget_response(page, html.replace(stamp_slot, make_render_stamp(page.id)))
 
 
 def widget_form(page: CampaignPage) -> EmbedSignForm:
@@ -80,15 +116,27 @@ def render_widget(page: CampaignPage, form: EmbedSignForm, status=200, keep_form
     """
     sent = form.rendered.data or ""
     kept = sent if seconds_since_render(sent, page.id) is not None else ""
-    html = render_template(
+    token, stamp = make_form_token(page.id), kept or make_render_stamp(page.id)
+    return widget_response(
+        page, widget_html(page, form, page.accepting or keep_form, token, stamp), status
+    )
+
+
+def widget_html(page: CampaignPage, form, show_form: bool, form_token: str, render_stamp: str):
+    """The widget's HTML with this form, form token and render stamp."""
+    return render_template(
         "embed/widget.html",
         page=page,
         form=form,
-        show_form=page.accepting or keep_form,
-        form_token=make_form_token(page.id),
-        render_stamp=kept or make_render_stamp(page.id),
+        show_form=show_form,
+        form_token=form_token,
+        render_stamp=render_stamp,
         action=widget_url("embed.sign", page.slug),
     )
+
+
+def widget_response(page: CampaignPage, html: str, status=200):
+    """The widget's response: never stored, and framed only where the campaign allows."""
     response = make_response(html, status)
     # Its token expires: a copy kept by a cache in front of us would go stale for everyone.
     response.headers["Cache-Control"] = "no-store"

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.goals import announce_goal_if_reached
+from app.campaigns.jobs import queue_share_images_after_counting
 from app.campaigns.models import OPEN, Campaign
 from app.campaigns.tallies import COUNTRY, DAY, LOCALITY, add_to_tallies, day_key, locality_key
 from app.campaigns.tallies import PENDING as PENDING_TALLY
@@ -369,11 +370,12 @@ def _start_action(campaign, kind, review_filter, actor, reason, now) -> ReviewAc
     return action
 
 
-def _commit_counting(campaign_id: int, counted_more: bool) -> None:
-    """Commit; when rows were counted, announce the goal if they reached it.
+def _commit_counting(campaign_id: int, counted_more: int) -> None:
+    """Commit; when `counted_more` rows were counted, announce the goal if they reached it.
 
     As when a supporter confirms: on PostgreSQL a confirmation committed meanwhile may
-    have made the goal, so near it the check runs again after the commit.
+    have made the goal, so near it the check runs again after the commit; and a new count
+    bucket's share images are queued once the rows are committed.
     """
     announced = announce_goal_if_reached(campaign_id) if counted_more else False
     db.session.commit()
@@ -382,10 +384,11 @@ def _commit_counting(campaign_id: int, counted_more: bool) -> None:
         db.session.commit()
     # The public count and list of names change now, not when the cache entry expires.
     page_cache().clear()
+    queue_share_images_after_counting(campaign_id, counted_more)
 
 
 def _finish(
-    action: ReviewAction, campaign: Campaign, event: str, counted_more=False, **detail
+    action: ReviewAction, campaign: Campaign, event: str, counted_more=0, **detail
 ) -> ReviewAction:
     record_event(
         event,
@@ -453,7 +456,7 @@ def release_signatures(
     _remember(action.id, rows, HELD)
     _count_rows(campaign.id, rows, 1)
     action.count = len(rows)
-    return _finish(action, campaign, "review.release", counted_more=bool(rows))
+    return _finish(action, campaign, "review.release", counted_more=len(rows))
 
 
 def undo_review_action(
@@ -527,7 +530,7 @@ def undo_review_action(
         reason=reason,
         count=restored,
     )
-    _commit_counting(campaign_id, counted_more=kind == INVALIDATE and restored > 0)
+    _commit_counting(campaign_id, counted_more=restored if kind == INVALIDATE else 0)
     db.session.refresh(action)
     return action
 

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.campaigns.allies import campaign_ally
 from app.campaigns.counts import add_to_confirmed_count, set_confirmed_count
 from app.campaigns.goals import announce_goal_if_reached
+from app.campaigns.jobs import queue_share_images_after_counting
 from app.campaigns.models import Campaign
 from app.campaigns.pages import CampaignPage
 from app.campaigns.tallies import (
@@ -563,6 +564,7 @@ def _count_confirmation(
         # racing confirmations to commit sees them all here, so the goal is never missed.
         announce_goal_if_reached(campaign_id)
         db.session.commit()
+    queue_share_images_after_counting(campaign_id, 1)
     return True
 
 

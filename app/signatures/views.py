@@ -4,7 +4,8 @@ Sign a campaign, see "check your inbox", confirm by a deliberate click with the 
 the email owner checked, say "I did not sign this", ask for a new link.
 """
 
-import secrets
+import hashlib
+import hmac
 
 from flask import (
     Blueprint,
@@ -42,11 +43,16 @@ SIGN_FORM_REFUSED = "rally.sign_form_refused"
 
 @bp.record_once
 def _give_the_app_a_csrf_slot(state):
-    # Stands in for the visitor's CSRF token in a cached rendering of the page; random
-    # per app so no one can plant it in page content.
-    state.app.extensions[CSRF_SLOT_KEY] = "csrf-slot-" + secrets.token_hex(12)
+    # Stands in for the visitor's CSRF token in a cached rendering of the page. Derived from
+    # SECRET_KEY: the same in every process sharing the page cache through Redis (a random
+    # one per process would reach visitors served another's rendering), and unguessable
+    # without the key, so no one can plant it in page content.
+    key = state.app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    slot = hmac.new(key, b"rally.page-cache-slot", hashlib.sha256).hexdigest()
+    state.app.extensions[CSRF_SLOT_KEY] = "csrf-slot-" + slot[:24]
     # Likewise the form's render stamp (when this visitor got the page: fraud_rules.py).
-    state.app.extensions[STAMP_SLOT_KEY] = "stamp-slot-" + secrets.token_hex(12)
+    state.app.extensions[STAMP_SLOT_KEY] = "stamp-slot-" + slot[24:48]
 
 
 @bp.get("/c/<slug>")

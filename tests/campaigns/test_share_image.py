@@ -1,19 +1,29 @@
-"""The share image: a 1200×630 PNG per language and count bucket, drawn once, never on demand."""
+"""The share image: a 1200×630 PNG per language and count bucket, drawn once, queued ahead."""
 
 from io import BytesIO
 
 import pytest
 from flask import render_template_string
+from huey.storage import BaseStorage
 from PIL import Image, ImageStat
 
-from app.campaigns.counts import set_confirmed_count
+from app.campaigns.counts import confirmed_counts, set_confirmed_count
 from app.campaigns.jobs import prerender_share_image_job
 from app.campaigns.pages import build_campaign_page
 from app.campaigns.share_image import count_bucket, share_image_url
-from app.core.jobs import run_queued_jobs
+from app.core.jobs import huey, run_queued_jobs
 from app.extensions import db
+from app.organisers.review import ReviewFilter, release_signatures
+from app.signatures.services import confirmation_token
 from tests.conftest import BASE_URL
-from tests.factories import make_campaign
+from tests.factories import (
+    confirm_with_click,
+    make_campaign,
+    make_held_signature,
+    make_organisation,
+    make_organiser,
+    make_signature,
+)
 
 
 @pytest.fixture
@@ -183,3 +193,69 @@ def test_a_title_mixing_scripts_gets_a_font_with_every_letter():
     assert "NotoSansArabic" in arabic_only
     assert mixed != arabic_only
     assert {ord(c) for c in "حماية الحدائقLGBTQ"} <= _characters(mixed)
+
+
+# Queued when the count moves into a new bucket -----------------------------------------
+
+
+def confirm_one(client, campaign):
+    """A supporter confirms a pending signature by the emailed link, as in a browser."""
+    link = f"/confirm/{confirmation_token(make_signature(campaign))}"
+    assert "notice--success" in confirm_with_click(client, link).get_data(as_text=True)
+
+
+def drawn(app) -> list[str]:
+    """The drawn images as "<language>-<bucket>"."""
+    return ["-".join(path.name.split("-")[:2]) for path in cached_files(app)]
+
+
+@pytest.mark.parametrize("config_overrides", [{"PAGE_CACHE_SECONDS": 60}])
+def test_a_confirmation_into_a_new_bucket_queues_its_images_in_each_language(client, app):
+    campaign = make_campaign(languages=("en", "ar"), goal=20000)
+    set_confirmed_count(campaign.id, 1098)
+    db.session.commit()
+    # The page data is cached at 1,098: the job must not draw from that stale copy.
+    assert "share-en-1000.png" in client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+
+    confirm_one(client, campaign)  # 1,099: still the 1,000 bucket
+    assert run_queued_jobs() == 0
+
+    confirm_one(client, campaign)  # 1,100
+    assert run_queued_jobs() == 2
+    assert drawn(app) == ["ar-1100", "en-1100"]
+    # Served from the file the job drew, not drawn again.
+    [english] = [path for path in cached_files(app) if path.name.startswith("en-")]
+    drawn_at = english.stat().st_mtime_ns
+    assert fetch(client, image_path(campaign.slug, "en", 1100)).status_code == 200
+    assert english.stat().st_mtime_ns == drawn_at
+
+    confirm_one(client, campaign)  # 1,101: same bucket, nothing queued, nothing drawn
+    assert run_queued_jobs() == 0
+    assert drawn(app) == ["ar-1100", "en-1100"]
+
+
+def test_releasing_held_signatures_into_a_new_bucket_queues_its_images(app):
+    owner = make_organiser()
+    campaign = make_campaign(organisation=make_organisation(owner=owner), languages=("en", "ar"))
+    for _ in range(3):
+        make_held_signature(campaign)
+    set_confirmed_count(campaign.id, 198)
+    db.session.commit()
+
+    release_signatures(campaign, ReviewFilter(held_rule="same_ip"), owner, "checked")
+
+    assert run_queued_jobs() == 2
+    assert drawn(app) == ["ar-200", "en-200"]
+
+
+def test_a_queue_that_cannot_be_reached_does_not_undo_the_confirmation(
+    client, app, monkeypatch, caplog
+):
+    campaign = make_campaign()
+    # The queue's storage as before init_app: it refuses to queue anything.
+    monkeypatch.setattr(huey, "storage", BaseStorage("refusing"))
+
+    confirm_one(client, campaign)
+
+    assert confirmed_counts([campaign.id])[campaign.id] == 1
+    assert "could not queue the share images" in caplog.text
