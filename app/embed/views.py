@@ -38,12 +38,13 @@ from app.signatures.views import (
     STAMP_SLOT_KEY,
     ip_and_campaign,
     record_signature,
+    validated_once,
 )
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 log = logging.getLogger("rally.embed")
 
-WIDGET_POST_REFUSED = "rally.widget_post_refused"
+WIDGET_FORM = "rally.widget_form"
 
 
 @bp.before_request
@@ -161,13 +162,14 @@ def refusal(page: CampaignPage) -> str:
     )
 
 
+def posted_widget_form(page: CampaignPage) -> tuple[EmbedSignForm, bool]:
+    """The widget's form as posted, and whether it is valid (validated once per request)."""
+    return validated_once(WIDGET_FORM, lambda: widget_form(page))
+
+
 def _widget_post_refused() -> bool:
-    # Validated once per request for both limits, as the campaign page's sign view does.
-    if WIDGET_POST_REFUSED not in request.environ:
-        page = load_widget_page(request.view_args["slug"])
-        refused = bool(refusal(page)) or not EmbedSignForm.for_page(page).validate()
-        request.environ[WIDGET_POST_REFUSED] = refused
-    return request.environ[WIDGET_POST_REFUSED]
+    page = load_widget_page(request.view_args["slug"])
+    return bool(refusal(page)) or not posted_widget_form(page)[1]
 
 
 # Refused submissions do not use up the signing limits (see the sign view's limits).
@@ -192,8 +194,8 @@ def sign(slug):
     if reason:
         log.info("Widget signature on %s refused: %s", slug, reason)
         return render_refused(page)
-    form = widget_form(page)
-    if not form.validate():
+    form, valid = posted_widget_form(page)
+    if not valid:
         return render_widget(page, form, status=400, keep_form=True)
     try:
         record_signature(page, form, {"source": "embed", "referrer": form.referrer.data or ""})

@@ -38,7 +38,7 @@ CSRF_SLOT_KEY = "signatures.csrf_slot"
 STAMP_SLOT_KEY = "signatures.render_stamp_slot"
 # Keeps the resend limit's hashes of addresses from matching any other table's.
 RESEND_LIMIT_PURPOSE = "rate-limit-resend"
-SIGN_FORM_REFUSED = "rally.sign_form_refused"
+SIGN_FORM = "rally.sign_form"
 
 
 @bp.record_once
@@ -129,14 +129,26 @@ def ip_and_campaign():
     return f"{client_address()}:{request.view_args['slug']}"
 
 
+def validated_once(key: str, make_form):
+    """(form, valid): the posted form `make_form()` builds, validated once per request.
+
+    The signing limits ask whether the form is valid before the view runs, and the view
+    needs the same answer and the form's data: both get this one validation. Kept in the
+    request's environ, since `g` can outlive a request in tests.
+    """
+    if key not in request.environ:
+        form = make_form()
+        request.environ[key] = (form, form.validate())
+    return request.environ[key]
+
+
+def posted_sign_form(page: CampaignPage) -> tuple[SignForm, bool]:
+    """The campaign page's sign form as posted, and whether it is valid."""
+    return validated_once(SIGN_FORM, lambda: SignForm.for_page(page))
+
+
 def _sign_form_refused() -> bool:
-    # Validated once per request for both limits (the view validates its own form after
-    # them); kept in the request's environ, since `g` can outlive a request in tests.
-    if SIGN_FORM_REFUSED not in request.environ:
-        page = load_campaign_page(request.view_args["slug"])
-        form = SignForm.for_page(page)
-        request.environ[SIGN_FORM_REFUSED] = not form.validate()
-    return request.environ[SIGN_FORM_REFUSED]
+    return not posted_sign_form(load_campaign_page(request.view_args["slug"]))[1]
 
 
 # A submission the form refuses is not counted towards the signing limits (a typo corrected
@@ -173,8 +185,8 @@ def language() -> str:
 def sign(slug):
     """Validate the form, record the signature, and always answer with the same redirect."""
     page = load_campaign_page(slug)
-    form = SignForm.for_page(page)
-    if not form.validate():
+    form, valid = posted_sign_form(page)
+    if not valid:
         return render_campaign_page(page, form, status=400, keep_form=True)
     first_touch = attribution.read_first_touch(request.cookies.get(attribution.COOKIE))
     try:

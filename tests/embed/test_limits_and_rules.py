@@ -94,3 +94,25 @@ def test_a_person_who_takes_their_time_in_the_widget_is_not_held(cookieless):
     assert widget_post(cookieless, form={"rendered": stamp}).status_code == 303
     signature = db.session.execute(select(Signature)).scalar_one()
     assert signature.held_rule is None and signature.source == "embed"
+
+
+@pytest.mark.parametrize("config_overrides", [LIMITED])
+@pytest.mark.parametrize("name", ["Valid Val", ""], ids=["valid", "invalid"])
+def test_a_widget_post_validates_its_form_once_for_the_limits_and_the_view(
+    cookieless, monkeypatch, name
+):
+    from app.embed.forms import EmbedSignForm
+
+    validations = []
+    real_validate = EmbedSignForm.validate
+    monkeypatch.setattr(
+        EmbedSignForm,
+        "validate",
+        lambda form, **kw: validations.append(1) or real_validate(form, **kw),
+    )
+    make_campaign(slug="a")
+
+    response = widget_post(cookieless, "a", name=name)
+
+    assert response.status_code == (303 if name else 400)
+    assert len(validations) == 1

@@ -2,6 +2,7 @@
 
 import shutil
 import threading
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
@@ -37,13 +38,22 @@ def live_server(app):
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium per test module; tests open their own contexts in it."""
+@contextmanager
+def headless_chromium(extra_args=()):
+    """Debian's Chromium driven by Playwright; the test is skipped if either is missing."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (make test)")
     if not CHROMIUM:
         pytest.skip("needs Debian's chromium (make test)")
     with sync_api.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = driver.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+        )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module; tests open their own contexts in it."""
+    with headless_chromium() as chromium:
+        yield chromium

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.signatures.models import CONFIRMED, ConsentRecord, Signature
 from tests.conftest import free_port
 from tests.factories import log_in_as, make_ally, make_campaign_team
-from tests.journeys.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, live_server  # noqa: F401
+from tests.journeys.conftest import PHONE, headless_chromium, live_server  # noqa: F401
 
 QUESTION = "May we tell you about our next meeting?"
 # The height embed.js gives the frame before the widget reports its own (static/js/embed.js).
@@ -29,16 +29,8 @@ INITIAL_HEIGHT = 800
 @pytest.fixture(scope="module")
 def browser_without_third_party_cookies():
     """Chromium with third-party cookies blocked, as Safari and Firefox ship."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (make test)")
-    if not CHROMIUM:
-        pytest.skip("needs Debian's chromium (make test)")
-    with sync_api.sync_playwright() as driver:
-        chromium = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"],
-        )
+    with headless_chromium(["--test-third-party-cookie-phaseout"]) as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

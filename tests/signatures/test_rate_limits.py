@@ -158,3 +158,21 @@ def test_concurrent_signatures_cannot_overshoot_the_limit(app):
 
     assert run_in_parallel(8, sign) == []
     assert sorted(statuses) == [303] * 3 + [429] * 5
+
+
+@pytest.mark.parametrize("config_overrides", [LIMITED])
+@pytest.mark.parametrize("name", ["Valid Val", ""], ids=["valid", "invalid"])
+def test_a_sign_post_validates_its_form_once_for_the_limits_and_the_view(client, monkeypatch, name):
+    from app.signatures.forms import SignForm
+
+    validations = []
+    real_validate = SignForm.validate
+    monkeypatch.setattr(
+        SignForm, "validate", lambda form, **kw: validations.append(1) or real_validate(form, **kw)
+    )
+    make_campaign(slug="a")
+
+    response = submit_signature(client, "a", name=name)
+
+    assert response.status_code == (303 if name else 400)
+    assert len(validations) == 1
