@@ -27,16 +27,14 @@ bench/out/embed-<timestamp>.json.
 """
 
 import argparse
-import json
 import os
-import platform
 import re
 import shutil
 import signal
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,24 +43,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sign import (  # noqa: E402
     DEFAULT_PG_URL,
-    OTHER_CPU_WARNING_PERCENT,
-    OUT_DIR,
     ROOT,
     SLUG,
     VENV_BIN,
     BenchError,
     CpuAccount,
     Gunicorn,
+    MeasuredRun,
     RssSampler,
     app_env,
     app_helper,
     fmt,
     http_get,
     log,
+    measured_fields,
     parse_count,
+    print_run_notes,
     recreate_postgres,
     run_command,
     run_wrk,
+    write_report,
 )
 
 EMBED_PATH = f"/embed/{SLUG}"
@@ -82,22 +82,11 @@ P99_GOAL = {"embed", "embed_referrer", "embed_ar"}
 RPS_GOAL = {"embed", "embed_referrer", "embed_ar", "share_image"}
 
 
-@dataclass
-class Run:
-    """One measured wrk run."""
+@dataclass(kw_only=True)
+class Run(MeasuredRun):
+    """One measured wrk run of GETs of one path."""
 
-    key: str
-    label: str
     path: str
-    rps: float
-    p50_ms: float | None
-    p99_ms: float | None
-    requests: int
-    errors: int
-    error_detail: dict
-    peak_rss_mb: float
-    cpu_percent: dict
-    notes: list[str] = field(default_factory=list)
 
 
 def measure(opts, server: Gunicorn, key: str, label: str, path: str, cache_word: str) -> Run:
@@ -106,35 +95,12 @@ def measure(opts, server: Gunicorn, key: str, label: str, path: str, cache_word:
     run_wrk(opts, url, "get.lua", [cache_word], opts.warmup)
     with RssSampler(server) as sampler, CpuAccount(server) as cpu:
         result = run_wrk(opts, url, "get.lua", [cache_word], opts.duration)
-    unexpected = {code: n for code, n in result.statuses.items() if code != 200}
-    detail = {k: v for k, v in result.socket_errors.items() if v}
-    if unexpected:
-        detail["unexpected_statuses"] = unexpected
-    wrong_cache = result.counters.get("wrong_cache_control", 0)
-    if wrong_cache:
-        detail["wrong_cache_control"] = wrong_cache
-    errors = sum(result.socket_errors.values()) + sum(unexpected.values()) + wrong_cache
-    notes = []
-    if any(code >= 500 for code in result.statuses):
-        detail["server_log_tail"] = server.log_tail(40)
-    if cpu.percent["other"] > OTHER_CPU_WARNING_PERCENT:
-        notes.append(
-            f"other processes used {cpu.percent['other']:.0f}% of a CPU during this run: "
-            "its numbers are lower than on a quiet machine"
-        )
+    counted = {"wrong_cache_control": result.counters.get("wrong_cache_control", 0)}
     return Run(
         key=key,
         label=label,
         path=path,
-        rps=result.rps,
-        p50_ms=result.p50_ms,
-        p99_ms=result.p99_ms,
-        requests=result.requests,
-        errors=errors,
-        error_detail=detail,
-        peak_rss_mb=round(sampler.peak_mb, 1),
-        cpu_percent=cpu.percent,
-        notes=notes,
+        **measured_fields(result, server, sampler, cpu, 200, counted),
     )
 
 
@@ -301,42 +267,15 @@ def print_report(results: list[dict], opts, elapsed: float) -> None:
     print("\nNotes")
     for result in results:
         for run in result["runs"].values():
-            counts = {k: v for k, v in run.error_detail.items() if k != "server_log_tail"}
-            for note in run.notes + ([f"errors: {counts}"] if run.errors else []):
-                print(f"  {result['database']:<11} {run.label}: {note}")
-            if "server_log_tail" in run.error_detail:
-                print(f"  {result['database']:<11} {run.label}: end of the server log:")
-                print(re.sub("(?m)^", "    | ", run.error_detail["server_log_tail"]))
+            print_run_notes(f"{result['database']:<11}", run)
     print(f"\nWhole run: {elapsed:.0f} s")
 
 
 def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> Path:
     """Write the results to bench/out/embed-<timestamp>.json."""
-    OUT_DIR.mkdir(exist_ok=True)
-    path = OUT_DIR / f"embed-{started.strftime('%Y%m%d-%H%M%S')}.json"
-    document = {
-        "started": started.isoformat(),
-        "elapsed_seconds": round(elapsed, 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "settings": {
-            "duration_s": opts.duration,
-            "warmup_s": opts.warmup,
-            "threads": opts.threads,
-            "connections": opts.connections,
-            "gunicorn_workers": opts.workers,
-            "seed": opts.seed,
-        },
-        "targets": {"rps_min": RPS_TARGET, "embed_p99_ms_max": P99_TARGET_MS},
-        "databases": [
-            {**r, "runs": {k: asdict(run) for k, run in r["runs"].items()}} for r in results
-        ],
-    }
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    return path
+    targets = {"rps_min": RPS_TARGET, "embed_p99_ms_max": P99_TARGET_MS}
+    databases = [{**r, "runs": {k: asdict(run) for k, run in r["runs"].items()}} for r in results]
+    return write_report("embed", opts, started, elapsed, {"seed": opts.seed}, targets, databases)
 
 
 def parse_args() -> argparse.Namespace:

@@ -532,13 +532,12 @@ def confirm_lines(tokens_file: Path, pairs: list[str]) -> list[str]:
 # Scenarios ----------------------------------------------------------------------------
 
 
-@dataclass
-class Scenario:
-    """One measured wrk run, as it goes into the table and the JSON."""
+@dataclass(kw_only=True)
+class MeasuredRun:
+    """One measured wrk run, as it goes into a benchmark's table and JSON."""
 
     key: str
     label: str
-    expected_status: int
     rps: float
     p50_ms: float | None
     p99_ms: float | None
@@ -547,27 +546,33 @@ class Scenario:
     error_detail: dict
     peak_rss_mb: float
     cpu_percent: dict
-    statuses: dict
-    counters: dict
     notes: list[str] = field(default_factory=list)
 
 
-def measure(opts, server: Gunicorn, key: str, url: str, script: str, args: list[str]) -> Scenario:
-    """Run one measured scenario with memory sampling and count its errors."""
-    label, expected = next((label, status) for k, label, status in SCENARIOS if k == key)
-    with RssSampler(server) as sampler, CpuAccount(server) as cpu:
-        result = run_wrk(opts, url, script, args, opts.duration)
-    unexpected = {code: n for code, n in result.statuses.items() if code != expected}
+@dataclass(kw_only=True)
+class Scenario(MeasuredRun):
+    """One measured run of the sign benchmark, with the statuses and Lua counters seen."""
+
+    expected_status: int
+    statuses: dict
+    counters: dict
+
+
+def measured_fields(
+    result: WrkResult,
+    server: Gunicorn,
+    sampler: RssSampler,
+    cpu: CpuAccount,
+    expected_status: int,
+    counted: dict[str, int],
+) -> dict:
+    """A measured wrk run's MeasuredRun figures, errors (`counted` ones too) and notes."""
+    unexpected = {code: n for code, n in result.statuses.items() if code != expected_status}
     detail = {k: v for k, v in result.socket_errors.items() if v}
     if unexpected:
         detail["unexpected_statuses"] = unexpected
-    errors = sum(result.socket_errors.values()) + sum(unexpected.values())
-    if key == "confirm":
-        # A 200 that is not the "thank you" page is "already confirmed": a token used twice.
-        not_new = result.statuses.get(200, 0) - result.counters.get("confirmed_now", 0)
-        if not_new:
-            detail["already_confirmed_200s"] = not_new
-            errors += not_new
+    detail.update({name: n for name, n in counted.items() if n})
+    errors = sum(result.socket_errors.values()) + sum(unexpected.values()) + sum(counted.values())
     notes = []
     if any(code >= 500 for code in result.statuses):
         # The traceback explains a 5xx better than any count: keep the end of the server log.
@@ -577,21 +582,36 @@ def measure(opts, server: Gunicorn, key: str, url: str, script: str, args: list[
             f"other processes used {cpu.percent['other']:.0f}% of a CPU during this run: "
             "its numbers are lower than on a quiet machine"
         )
+    return {
+        "rps": result.rps,
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "requests": result.requests,
+        "errors": errors,
+        "error_detail": detail,
+        "peak_rss_mb": round(sampler.peak_mb, 1),
+        "cpu_percent": cpu.percent,
+        "notes": notes,
+    }
+
+
+def measure(opts, server: Gunicorn, key: str, url: str, script: str, args: list[str]) -> Scenario:
+    """Run one measured scenario with memory sampling and count its errors."""
+    label, expected = next((label, status) for k, label, status in SCENARIOS if k == key)
+    with RssSampler(server) as sampler, CpuAccount(server) as cpu:
+        result = run_wrk(opts, url, script, args, opts.duration)
+    counted = {}
+    if key == "confirm":
+        # A 200 that is not the "thank you" page is "already confirmed": a token used twice.
+        not_new = result.statuses.get(200, 0) - result.counters.get("confirmed_now", 0)
+        counted["already_confirmed_200s"] = not_new
     return Scenario(
         key=key,
         label=label,
         expected_status=expected,
-        rps=result.rps,
-        p50_ms=result.p50_ms,
-        p99_ms=result.p99_ms,
-        requests=result.requests,
-        errors=errors,
-        error_detail=detail,
-        peak_rss_mb=round(sampler.peak_mb, 1),
-        cpu_percent=cpu.percent,
         statuses={str(k): v for k, v in sorted(result.statuses.items())},
         counters=result.counters,
-        notes=notes,
+        **measured_fields(result, server, sampler, cpu, expected, counted),
     )
 
 
@@ -1109,20 +1129,56 @@ def print_report(results: list[dict], opts, elapsed: float) -> None:
             if key in result["shared"]:
                 print(f"  {label:<16} {s.label}: measured once per database, in the run above")
                 continue
-            counts = {k: v for k, v in s.error_detail.items() if k != "server_log_tail"}
-            for note in s.notes + ([f"errors: {counts}"] if s.errors else []):
-                print(f"  {label:<16} {s.label}: {note}")
-            if "server_log_tail" in s.error_detail:
-                print(f"  {label:<16} {s.label}: end of the server log:")
-                print(textwrap.indent(s.error_detail["server_log_tail"], "    | "))
+            print_run_notes(f"{label:<16}", s)
     print(f"\nWhole run: {elapsed:.0f} s")
+
+
+def print_run_notes(group: str, run: MeasuredRun) -> None:
+    """A run's notes and error counts, then the server log's end when there was a 5xx."""
+    counts = {k: v for k, v in run.error_detail.items() if k != "server_log_tail"}
+    for note in run.notes + ([f"errors: {counts}"] if run.errors else []):
+        print(f"  {group} {run.label}: {note}")
+    if "server_log_tail" in run.error_detail:
+        print(f"  {group} {run.label}: end of the server log:")
+        print(textwrap.indent(run.error_detail["server_log_tail"], "    | "))
 
 
 def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> Path:
     """Write the results to bench/out/sign-<timestamp>.json."""
-    OUT_DIR.mkdir(exist_ok=True)
-    path = OUT_DIR / f"sign-{started.strftime('%Y%m%d-%H%M%S')}.json"
     page_cache = next((r["page_cache_seconds"] for r in results if r["page_cache_seconds"]), None)
+    settings = {
+        "seeds": opts.seeds,
+        "public_share": opts.public_share,
+        "reload_interval_s": opts.reload_interval,
+        "RATELIMIT_ENABLED": "0",
+        "FRAUD_RULES_ENABLED": "0",
+        "OUTBOX_SEND_AFTER_REQUEST": "0",
+        "PAGE_CACHE_SECONDS": page_cache,
+    }
+    targets = {
+        "sign_bare_ratio_min": SIGN_BARE_RATIO_TARGET,
+        "page_rps_min": PAGE_RPS_TARGET,
+        "page_p99_ms_max": PAGE_P99_TARGET_MS,
+        "seeded_vs_empty_tolerance": SEEDED_VS_EMPTY_TOLERANCE,
+    }
+    databases = [
+        {**r, "scenarios": {k: asdict(s) for k, s in r["scenarios"].items()}} for r in results
+    ]
+    return write_report("sign", opts, started, elapsed, settings, targets, databases)
+
+
+def write_report(
+    name: str,
+    opts,
+    started: datetime,
+    elapsed: float,
+    settings: dict,
+    targets: dict,
+    databases: list[dict],
+) -> Path:
+    """Write bench/out/<name>-<timestamp>.json: the machine, the settings, targets and results."""
+    OUT_DIR.mkdir(exist_ok=True)
+    path = OUT_DIR / f"{name}-{started.strftime('%Y%m%d-%H%M%S')}.json"
     document = {
         "started": started.isoformat(),
         "elapsed_seconds": round(elapsed, 1),
@@ -1137,23 +1193,10 @@ def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> 
             "threads": opts.threads,
             "connections": opts.connections,
             "gunicorn_workers": opts.workers,
-            "seeds": opts.seeds,
-            "public_share": opts.public_share,
-            "reload_interval_s": opts.reload_interval,
-            "RATELIMIT_ENABLED": "0",
-            "FRAUD_RULES_ENABLED": "0",
-            "OUTBOX_SEND_AFTER_REQUEST": "0",
-            "PAGE_CACHE_SECONDS": page_cache,
+            **settings,
         },
-        "targets": {
-            "sign_bare_ratio_min": SIGN_BARE_RATIO_TARGET,
-            "page_rps_min": PAGE_RPS_TARGET,
-            "page_p99_ms_max": PAGE_P99_TARGET_MS,
-            "seeded_vs_empty_tolerance": SEEDED_VS_EMPTY_TOLERANCE,
-        },
-        "databases": [
-            {**r, "scenarios": {k: asdict(s) for k, s in r["scenarios"].items()}} for r in results
-        ],
+        "targets": targets,
+        "databases": databases,
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
