@@ -29,10 +29,7 @@ bench/out/embed-<timestamp>.json.
 import argparse
 import os
 import re
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -42,7 +39,6 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sign import (  # noqa: E402
-    DEFAULT_PG_URL,
     ROOT,
     SLUG,
     VENV_BIN,
@@ -51,17 +47,23 @@ from bench.sign import (  # noqa: E402
     Gunicorn,
     MeasuredRun,
     RssSampler,
+    add_wrk_arguments,
     app_env,
     app_helper,
+    exit_status,
+    failures_recorded,
     fmt,
     http_get,
     log,
     measured_fields,
+    migrate_and_load,
     parse_count,
+    parse_wrk_arguments,
     print_run_notes,
     recreate_postgres,
     run_command,
     run_wrk,
+    work_folder,
     write_report,
 )
 
@@ -163,7 +165,7 @@ def draw_share_image(base_url: str, path: str, checks: dict, result: dict) -> No
 def bench_database(opts, kind: str, work: Path) -> dict:
     """Prepare one database, serve the app, run every scenario; failures are recorded."""
     result = {"database": kind, "seed": opts.seed, "runs": {}, "checks": {}, "errors": []}
-    try:
+    with failures_recorded(opts, kind, kind, result):
         if kind == "sqlite":
             database_url = f"sqlite:///{work / 'rally.sqlite3'}"
         else:
@@ -171,9 +173,7 @@ def bench_database(opts, kind: str, work: Path) -> dict:
             recreate_postgres(opts.pg_url)
         env = app_env(database_url)
         env["SHARE_IMAGES_PATH"] = str(work / "share-images")
-        log(f"[{kind}] migrating and loading campaigns/")
-        run_command([str(VENV_BIN / "flask"), "db", "upgrade"], env)
-        run_command([str(VENV_BIN / "flask"), "campaigns", "load"], env)
+        migrate_and_load(kind, env)
         if opts.seed:
             log(f"[{kind}] seeding {opts.seed:,} confirmed signatures")
             app_helper(env, "seed", "--slug", SLUG, "--count", str(opts.seed))
@@ -187,18 +187,6 @@ def bench_database(opts, kind: str, work: Path) -> dict:
                 path = path or image_path
                 log(f"[{kind}] {label}: GET {path} for {opts.duration}s")
                 result["runs"][key] = measure(opts, server, key, label, path, cache_word)
-    except Exception as error:  # recorded, reported and turned into a non-zero exit
-        message = (
-            str(error) if isinstance(error, BenchError) else f"{type(error).__name__}: {error}"
-        )
-        result["errors"].append(message)
-        log(f"[{kind}] ERROR: {message}")
-    finally:
-        if kind == "postgresql" and not opts.keep:
-            try:
-                recreate_postgres(opts.pg_url, create=False)
-            except Exception as error:  # noqa: BLE001 - cleanup must not hide the result
-                log(f"[{kind}] could not drop the benchmark database: {error}")
     return result
 
 
@@ -279,34 +267,13 @@ def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> 
 
 
 def parse_args() -> argparse.Namespace:
-    """Command-line options (the wrk and gunicorn ones as in bench/sign.py)."""
+    """Command-line options (the wrk, gunicorn and database ones from bench/sign.py)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of each warm-up run")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--timeout", type=int, default=5, help="wrk request timeout, seconds")
-    parser.add_argument(
-        "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
-    )
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
-        help="PostgreSQL database to drop and recreate (never `test`)",
-    )
+    add_wrk_arguments(parser)
     parser.add_argument(
         "--seed", default="0", help="confirmed signatures to insert first (k and M allowed)"
     )
-    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary")
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the temp folder and the PostgreSQL database"
-    )
-    opts = parser.parse_args()
-    opts.databases = [d.strip() for d in opts.databases.split(",") if d.strip()]
-    unknown = set(opts.databases) - {"sqlite", "postgresql"}
-    if unknown:
-        parser.error(f"unknown database kind(s): {', '.join(sorted(unknown))}")
+    opts = parse_wrk_arguments(parser)
     try:
         opts.seed = parse_count(opts.seed)
     except ValueError as error:
@@ -317,33 +284,19 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     """Run every selected database, report, and return the exit status."""
     opts = parse_args()
-    # SIGTERM becomes SystemExit so the finally blocks stop gunicorn and remove files.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, clock = datetime.now(UTC), time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="rally-bench-embed-"))
     results = []
-    try:
+    with work_folder(opts, "rally-bench-embed-") as work:
         for kind in opts.databases:
             folder = work / kind
             folder.mkdir()
             result = bench_database(opts, kind, folder)
             evaluate(result)
             results.append(result)
-    finally:
-        if opts.keep:
-            log(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     elapsed = time.monotonic() - clock
     print_report(results, opts, elapsed)
     print(f"JSON: {write_json(results, opts, started, elapsed).relative_to(ROOT)}")
-    failed = any(
-        r["errors"]
-        or any(run.errors for run in r["runs"].values())
-        or not all(c["ok"] for c in r["checks"].values())
-        for r in results
-    )
-    return 1 if failed else 0
+    return exit_status(results, "runs")
 
 
 if __name__ == "__main__":

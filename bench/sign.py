@@ -68,6 +68,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -848,6 +849,13 @@ class RallyRun:
         self.result["stats"] = stats
 
 
+def migrate_and_load(label: str, env: dict) -> None:
+    """Bring the fresh database to the latest schema and load the campaigns/ folder."""
+    log(f"[{label}] migrating and loading campaigns/")
+    run_command([str(VENV_BIN / "flask"), "db", "upgrade"], env)
+    run_command([str(VENV_BIN / "flask"), "campaigns", "load"], env)
+
+
 def seed_campaign(opts, label: str, env: dict, result: dict) -> None:
     """Give the campaign result["seed"] confirmed signatures, its count, fresh statistics."""
     seed = result["seed"]
@@ -887,9 +895,7 @@ def group_label(result: dict) -> str:
 def bench_rally(opts, label: str, database_url: str, work: Path, result: dict) -> None:
     """Prepare the database, serve Rally, run page, sign and confirm, then check the counts."""
     env = app_env(database_url)
-    log(f"[{label}] migrating and loading campaigns/")
-    run_command([str(VENV_BIN / "flask"), "db", "upgrade"], env)
-    run_command([str(VENV_BIN / "flask"), "campaigns", "load"], env)
+    migrate_and_load(label, env)
     if result["seed"]:
         seed_campaign(opts, label, env, result)
     stats = app_helper(env, "stats")
@@ -941,7 +947,7 @@ def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | Non
         "shared": [],  # scenarios measured in another result and reused here
     }
     label = group_label(result)
-    try:
+    with failures_recorded(opts, kind, label, result):
         if kind == "sqlite":
             database_url = f"sqlite:///{work / 'rally.sqlite3'}"
             bare_url = f"sqlite:///{work / 'bare.sqlite3'}"
@@ -954,6 +960,14 @@ def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | Non
         else:
             result["scenarios"]["bare"] = bare_from["scenarios"]["bare"]
             result["shared"].append("bare")
+    return result
+
+
+@contextmanager
+def failures_recorded(opts, kind: str, label: str, result: dict):
+    """Record a failed step in result["errors"]; then drop the PostgreSQL database unless --keep."""
+    try:
+        yield
     except Exception as error:  # recorded, reported and turned into a non-zero exit
         message = (
             str(error) if isinstance(error, BenchError) else f"{type(error).__name__}: {error}"
@@ -966,7 +980,6 @@ def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | Non
                 recreate_postgres(opts.pg_url, create=False)
             except Exception as error:  # noqa: BLE001 - cleanup must not hide the result
                 log(f"[{label}] could not drop the benchmark database: {error}")
-    return result
 
 
 # Report -------------------------------------------------------------------------------
@@ -1207,9 +1220,8 @@ def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
-def parse_args() -> argparse.Namespace:
-    """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_wrk_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every wrk benchmark: wrk, gunicorn, the databases, --keep."""
     parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
     parser.add_argument(
         "--warmup", type=int, default=3, help="seconds of each unmeasured warm-up run"
@@ -1226,6 +1238,26 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
         help="PostgreSQL database to drop and recreate (never `test`)",
     )
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp folder and the PostgreSQL database"
+    )
+
+
+def parse_wrk_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line; --databases becomes a list of known database kinds."""
+    opts = parser.parse_args()
+    opts.databases = [d.strip() for d in opts.databases.split(",") if d.strip()]
+    unknown = set(opts.databases) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"unknown database kind(s): {', '.join(sorted(unknown))}")
+    return opts
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_wrk_arguments(parser)
     parser.add_argument(
         "--collect-max",
         type=int,
@@ -1250,15 +1282,7 @@ def parse_args() -> argparse.Namespace:
         default=0.1,
         help="seconds between the monotonic-count visitor's page reloads",
     )
-    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary")
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the temp folder and the PostgreSQL database"
-    )
-    opts = parser.parse_args()
-    opts.databases = [d.strip() for d in opts.databases.split(",") if d.strip()]
-    unknown = set(opts.databases) - {"sqlite", "postgresql"}
-    if unknown:
-        parser.error(f"unknown database kind(s): {', '.join(sorted(unknown))}")
+    opts = parse_wrk_arguments(parser)
     try:
         opts.seeds = list(dict.fromkeys(parse_count(c) for c in opts.seed.split(",") if c.strip()))
     except ValueError as error:
@@ -1289,12 +1313,9 @@ def main() -> int:
     opts = parse_args()
     if "PAGE_CACHE_SECONDS" in os.environ:
         log("PAGE_CACHE_SECONDS in the environment is ignored: the app runs with its default")
-    # SIGTERM becomes SystemExit so the finally blocks stop gunicorn and remove files.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, clock = datetime.now(UTC), time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="rally-bench-"))
     results = []
-    try:
+    with work_folder(opts, "rally-bench-") as work:
         for kind in opts.databases:
             for seed in opts.seeds:
                 group_dir = work / f"{kind}-{seed}"
@@ -1307,17 +1328,34 @@ def main() -> int:
                 evaluate(result)
                 results.append(result)
         compare_to_empty(results)
+    elapsed = time.monotonic() - clock
+    print_report(results, opts, elapsed)
+    print(f"JSON: {write_json(results, opts, started, elapsed).relative_to(ROOT)}")
+    return exit_status(results, "scenarios")
+
+
+@contextmanager
+def work_folder(opts, prefix: str):
+    """A temporary folder for the runs, removed at the end unless --keep.
+
+    SIGTERM becomes SystemExit, so the finally blocks stop gunicorn and remove files.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
     finally:
         if opts.keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    elapsed = time.monotonic() - clock
-    print_report(results, opts, elapsed)
-    print(f"JSON: {write_json(results, opts, started, elapsed).relative_to(ROOT)}")
+
+
+def exit_status(results: list[dict], runs_key: str) -> int:
+    """1 when a database had an error, a run had errors or a check failed; else 0."""
     failed = any(
         r["errors"]
-        or any(s.errors for s in r["scenarios"].values())
+        or any(run.errors for run in r[runs_key].values())
         or not all(c["ok"] for c in r["checks"].values())
         for r in results
     )
