@@ -83,6 +83,8 @@ VENV_BIN = Path(sys.executable).parent
 SLUG = "gender-neutral-restrooms"
 PAGE_PATH = f"/c/{SLUG}"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/rally_bench"
+# The app's session cookie under RALLY_ENV=production (SESSION_COOKIE_NAME in app/config.py).
+SESSION_COOKIE = "__Host-rally"
 
 # Targets: the sign path keeps up with a bare insert; the page is fast; nothing fails.
 SIGN_BARE_RATIO_TARGET = 0.5
@@ -642,14 +644,17 @@ class CountWatcher:
         cookie = None
         while not self._stop.is_set():
             self.reloads += 1
-            headers = {"Cookie": f"session={cookie}"} if cookie else None
+            headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else None
             try:
                 status, html, response_headers = http_get(self.url, headers=headers)
             except OSError as error:
                 self.failures.append(f"reload {self.reloads}: {type(error).__name__}: {error}")
             else:
                 # Kept by hand: the cookie is Secure (production settings) and this is http.
-                set_cookie = re.search(r"\bsession=([^;]*)", response_headers.get("set-cookie", ""))
+                set_cookie = re.search(
+                    rf"\b{re.escape(SESSION_COOKIE)}=([^;]*)",
+                    response_headers.get("set-cookie", ""),
+                )
                 if set_cookie:
                     cookie = set_cookie.group(1) or None
                 shown = parse_shown_count(html) if status == 200 else None
