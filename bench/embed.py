@@ -27,16 +27,11 @@ bench/out/embed-<timestamp>.json.
 """
 
 import argparse
-import json
 import os
-import platform
 import re
-import shutil
-import signal
 import sys
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,25 +39,32 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sign import (  # noqa: E402
-    DEFAULT_PG_URL,
-    OTHER_CPU_WARNING_PERCENT,
-    OUT_DIR,
     ROOT,
     SLUG,
     VENV_BIN,
     BenchError,
     CpuAccount,
     Gunicorn,
+    MeasuredRun,
     RssSampler,
+    add_wrk_arguments,
     app_env,
     app_helper,
+    exit_status,
+    failures_recorded,
     fmt,
     http_get,
     log,
+    measured_fields,
+    migrate_and_load,
     parse_count,
+    parse_wrk_arguments,
+    print_run_notes,
     recreate_postgres,
     run_command,
     run_wrk,
+    work_folder,
+    write_report,
 )
 
 EMBED_PATH = f"/embed/{SLUG}"
@@ -82,22 +84,11 @@ P99_GOAL = {"embed", "embed_referrer", "embed_ar"}
 RPS_GOAL = {"embed", "embed_referrer", "embed_ar", "share_image"}
 
 
-@dataclass
-class Run:
-    """One measured wrk run."""
+@dataclass(kw_only=True)
+class Run(MeasuredRun):
+    """One measured wrk run of GETs of one path."""
 
-    key: str
-    label: str
     path: str
-    rps: float
-    p50_ms: float | None
-    p99_ms: float | None
-    requests: int
-    errors: int
-    error_detail: dict
-    peak_rss_mb: float
-    cpu_percent: dict
-    notes: list[str] = field(default_factory=list)
 
 
 def measure(opts, server: Gunicorn, key: str, label: str, path: str, cache_word: str) -> Run:
@@ -106,35 +97,12 @@ def measure(opts, server: Gunicorn, key: str, label: str, path: str, cache_word:
     run_wrk(opts, url, "get.lua", [cache_word], opts.warmup)
     with RssSampler(server) as sampler, CpuAccount(server) as cpu:
         result = run_wrk(opts, url, "get.lua", [cache_word], opts.duration)
-    unexpected = {code: n for code, n in result.statuses.items() if code != 200}
-    detail = {k: v for k, v in result.socket_errors.items() if v}
-    if unexpected:
-        detail["unexpected_statuses"] = unexpected
-    wrong_cache = result.counters.get("wrong_cache_control", 0)
-    if wrong_cache:
-        detail["wrong_cache_control"] = wrong_cache
-    errors = sum(result.socket_errors.values()) + sum(unexpected.values()) + wrong_cache
-    notes = []
-    if any(code >= 500 for code in result.statuses):
-        detail["server_log_tail"] = server.log_tail(40)
-    if cpu.percent["other"] > OTHER_CPU_WARNING_PERCENT:
-        notes.append(
-            f"other processes used {cpu.percent['other']:.0f}% of a CPU during this run: "
-            "its numbers are lower than on a quiet machine"
-        )
+    counted = {"wrong_cache_control": result.counters.get("wrong_cache_control", 0)}
     return Run(
         key=key,
         label=label,
         path=path,
-        rps=result.rps,
-        p50_ms=result.p50_ms,
-        p99_ms=result.p99_ms,
-        requests=result.requests,
-        errors=errors,
-        error_detail=detail,
-        peak_rss_mb=round(sampler.peak_mb, 1),
-        cpu_percent=cpu.percent,
-        notes=notes,
+        **measured_fields(result, server, sampler, cpu, 200, counted),
     )
 
 
@@ -197,7 +165,7 @@ def draw_share_image(base_url: str, path: str, checks: dict, result: dict) -> No
 def bench_database(opts, kind: str, work: Path) -> dict:
     """Prepare one database, serve the app, run every scenario; failures are recorded."""
     result = {"database": kind, "seed": opts.seed, "runs": {}, "checks": {}, "errors": []}
-    try:
+    with failures_recorded(opts, kind, kind, result):
         if kind == "sqlite":
             database_url = f"sqlite:///{work / 'rally.sqlite3'}"
         else:
@@ -205,9 +173,7 @@ def bench_database(opts, kind: str, work: Path) -> dict:
             recreate_postgres(opts.pg_url)
         env = app_env(database_url)
         env["SHARE_IMAGES_PATH"] = str(work / "share-images")
-        log(f"[{kind}] migrating and loading campaigns/")
-        run_command([str(VENV_BIN / "flask"), "db", "upgrade"], env)
-        run_command([str(VENV_BIN / "flask"), "campaigns", "load"], env)
+        migrate_and_load(kind, env)
         if opts.seed:
             log(f"[{kind}] seeding {opts.seed:,} confirmed signatures")
             app_helper(env, "seed", "--slug", SLUG, "--count", str(opts.seed))
@@ -221,18 +187,6 @@ def bench_database(opts, kind: str, work: Path) -> dict:
                 path = path or image_path
                 log(f"[{kind}] {label}: GET {path} for {opts.duration}s")
                 result["runs"][key] = measure(opts, server, key, label, path, cache_word)
-    except Exception as error:  # recorded, reported and turned into a non-zero exit
-        message = (
-            str(error) if isinstance(error, BenchError) else f"{type(error).__name__}: {error}"
-        )
-        result["errors"].append(message)
-        log(f"[{kind}] ERROR: {message}")
-    finally:
-        if kind == "postgresql" and not opts.keep:
-            try:
-                recreate_postgres(opts.pg_url, create=False)
-            except Exception as error:  # noqa: BLE001 - cleanup must not hide the result
-                log(f"[{kind}] could not drop the benchmark database: {error}")
     return result
 
 
@@ -301,73 +255,25 @@ def print_report(results: list[dict], opts, elapsed: float) -> None:
     print("\nNotes")
     for result in results:
         for run in result["runs"].values():
-            counts = {k: v for k, v in run.error_detail.items() if k != "server_log_tail"}
-            for note in run.notes + ([f"errors: {counts}"] if run.errors else []):
-                print(f"  {result['database']:<11} {run.label}: {note}")
-            if "server_log_tail" in run.error_detail:
-                print(f"  {result['database']:<11} {run.label}: end of the server log:")
-                print(re.sub("(?m)^", "    | ", run.error_detail["server_log_tail"]))
+            print_run_notes(f"{result['database']:<11}", run)
     print(f"\nWhole run: {elapsed:.0f} s")
 
 
 def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> Path:
     """Write the results to bench/out/embed-<timestamp>.json."""
-    OUT_DIR.mkdir(exist_ok=True)
-    path = OUT_DIR / f"embed-{started.strftime('%Y%m%d-%H%M%S')}.json"
-    document = {
-        "started": started.isoformat(),
-        "elapsed_seconds": round(elapsed, 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "settings": {
-            "duration_s": opts.duration,
-            "warmup_s": opts.warmup,
-            "threads": opts.threads,
-            "connections": opts.connections,
-            "gunicorn_workers": opts.workers,
-            "seed": opts.seed,
-        },
-        "targets": {"rps_min": RPS_TARGET, "embed_p99_ms_max": P99_TARGET_MS},
-        "databases": [
-            {**r, "runs": {k: asdict(run) for k, run in r["runs"].items()}} for r in results
-        ],
-    }
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    return path
+    targets = {"rps_min": RPS_TARGET, "embed_p99_ms_max": P99_TARGET_MS}
+    databases = [{**r, "runs": {k: asdict(run) for k, run in r["runs"].items()}} for r in results]
+    return write_report("embed", opts, started, elapsed, {"seed": opts.seed}, targets, databases)
 
 
 def parse_args() -> argparse.Namespace:
-    """Command-line options (the wrk and gunicorn ones as in bench/sign.py)."""
+    """Command-line options (the wrk, gunicorn and database ones from bench/sign.py)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of each warm-up run")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--timeout", type=int, default=5, help="wrk request timeout, seconds")
-    parser.add_argument(
-        "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
-    )
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
-        help="PostgreSQL database to drop and recreate (never `test`)",
-    )
+    add_wrk_arguments(parser)
     parser.add_argument(
         "--seed", default="0", help="confirmed signatures to insert first (k and M allowed)"
     )
-    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary")
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the temp folder and the PostgreSQL database"
-    )
-    opts = parser.parse_args()
-    opts.databases = [d.strip() for d in opts.databases.split(",") if d.strip()]
-    unknown = set(opts.databases) - {"sqlite", "postgresql"}
-    if unknown:
-        parser.error(f"unknown database kind(s): {', '.join(sorted(unknown))}")
+    opts = parse_wrk_arguments(parser)
     try:
         opts.seed = parse_count(opts.seed)
     except ValueError as error:
@@ -378,33 +284,19 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     """Run every selected database, report, and return the exit status."""
     opts = parse_args()
-    # SIGTERM becomes SystemExit so the finally blocks stop gunicorn and remove files.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, clock = datetime.now(UTC), time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="rally-bench-embed-"))
     results = []
-    try:
+    with work_folder(opts, "rally-bench-embed-") as work:
         for kind in opts.databases:
             folder = work / kind
             folder.mkdir()
             result = bench_database(opts, kind, folder)
             evaluate(result)
             results.append(result)
-    finally:
-        if opts.keep:
-            log(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     elapsed = time.monotonic() - clock
     print_report(results, opts, elapsed)
     print(f"JSON: {write_json(results, opts, started, elapsed).relative_to(ROOT)}")
-    failed = any(
-        r["errors"]
-        or any(run.errors for run in r["runs"].values())
-        or not all(c["ok"] for c in r["checks"].values())
-        for r in results
-    )
-    return 1 if failed else 0
+    return exit_status(results, "runs")
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +83,8 @@ VENV_BIN = Path(sys.executable).parent
 SLUG = "gender-neutral-restrooms"
 PAGE_PATH = f"/c/{SLUG}"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/rally_bench"
+# The app's session cookie under RALLY_ENV=production (SESSION_COOKIE_NAME in app/config.py).
+SESSION_COOKIE = "__Host-rally"
 
 # Targets: the sign path keeps up with a bare insert; the page is fast; nothing fails.
 SIGN_BARE_RATIO_TARGET = 0.5
@@ -532,13 +535,12 @@ def confirm_lines(tokens_file: Path, pairs: list[str]) -> list[str]:
 # Scenarios ----------------------------------------------------------------------------
 
 
-@dataclass
-class Scenario:
-    """One measured wrk run, as it goes into the table and the JSON."""
+@dataclass(kw_only=True)
+class MeasuredRun:
+    """One measured wrk run, as it goes into a benchmark's table and JSON."""
 
     key: str
     label: str
-    expected_status: int
     rps: float
     p50_ms: float | None
     p99_ms: float | None
@@ -547,27 +549,33 @@ class Scenario:
     error_detail: dict
     peak_rss_mb: float
     cpu_percent: dict
-    statuses: dict
-    counters: dict
     notes: list[str] = field(default_factory=list)
 
 
-def measure(opts, server: Gunicorn, key: str, url: str, script: str, args: list[str]) -> Scenario:
-    """Run one measured scenario with memory sampling and count its errors."""
-    label, expected = next((label, status) for k, label, status in SCENARIOS if k == key)
-    with RssSampler(server) as sampler, CpuAccount(server) as cpu:
-        result = run_wrk(opts, url, script, args, opts.duration)
-    unexpected = {code: n for code, n in result.statuses.items() if code != expected}
+@dataclass(kw_only=True)
+class Scenario(MeasuredRun):
+    """One measured run of the sign benchmark, with the statuses and Lua counters seen."""
+
+    expected_status: int
+    statuses: dict
+    counters: dict
+
+
+def measured_fields(
+    result: WrkResult,
+    server: Gunicorn,
+    sampler: RssSampler,
+    cpu: CpuAccount,
+    expected_status: int,
+    counted: dict[str, int],
+) -> dict:
+    """A measured wrk run's MeasuredRun figures, errors (`counted` ones too) and notes."""
+    unexpected = {code: n for code, n in result.statuses.items() if code != expected_status}
     detail = {k: v for k, v in result.socket_errors.items() if v}
     if unexpected:
         detail["unexpected_statuses"] = unexpected
-    errors = sum(result.socket_errors.values()) + sum(unexpected.values())
-    if key == "confirm":
-        # A 200 that is not the "thank you" page is "already confirmed": a token used twice.
-        not_new = result.statuses.get(200, 0) - result.counters.get("confirmed_now", 0)
-        if not_new:
-            detail["already_confirmed_200s"] = not_new
-            errors += not_new
+    detail.update({name: n for name, n in counted.items() if n})
+    errors = sum(result.socket_errors.values()) + sum(unexpected.values()) + sum(counted.values())
     notes = []
     if any(code >= 500 for code in result.statuses):
         # The traceback explains a 5xx better than any count: keep the end of the server log.
@@ -577,21 +585,36 @@ def measure(opts, server: Gunicorn, key: str, url: str, script: str, args: list[
             f"other processes used {cpu.percent['other']:.0f}% of a CPU during this run: "
             "its numbers are lower than on a quiet machine"
         )
+    return {
+        "rps": result.rps,
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "requests": result.requests,
+        "errors": errors,
+        "error_detail": detail,
+        "peak_rss_mb": round(sampler.peak_mb, 1),
+        "cpu_percent": cpu.percent,
+        "notes": notes,
+    }
+
+
+def measure(opts, server: Gunicorn, key: str, url: str, script: str, args: list[str]) -> Scenario:
+    """Run one measured scenario with memory sampling and count its errors."""
+    label, expected = next((label, status) for k, label, status in SCENARIOS if k == key)
+    with RssSampler(server) as sampler, CpuAccount(server) as cpu:
+        result = run_wrk(opts, url, script, args, opts.duration)
+    counted = {}
+    if key == "confirm":
+        # A 200 that is not the "thank you" page is "already confirmed": a token used twice.
+        not_new = result.statuses.get(200, 0) - result.counters.get("confirmed_now", 0)
+        counted["already_confirmed_200s"] = not_new
     return Scenario(
         key=key,
         label=label,
         expected_status=expected,
-        rps=result.rps,
-        p50_ms=result.p50_ms,
-        p99_ms=result.p99_ms,
-        requests=result.requests,
-        errors=errors,
-        error_detail=detail,
-        peak_rss_mb=round(sampler.peak_mb, 1),
-        cpu_percent=cpu.percent,
         statuses={str(k): v for k, v in sorted(result.statuses.items())},
         counters=result.counters,
-        notes=notes,
+        **measured_fields(result, server, sampler, cpu, expected, counted),
     )
 
 
@@ -621,14 +644,17 @@ class CountWatcher:
         cookie = None
         while not self._stop.is_set():
             self.reloads += 1
-            headers = {"Cookie": f"session={cookie}"} if cookie else None
+            headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else None
             try:
                 status, html, response_headers = http_get(self.url, headers=headers)
             except OSError as error:
                 self.failures.append(f"reload {self.reloads}: {type(error).__name__}: {error}")
             else:
                 # Kept by hand: the cookie is Secure (production settings) and this is http.
-                set_cookie = re.search(r"\bsession=([^;]*)", response_headers.get("set-cookie", ""))
+                set_cookie = re.search(
+                    rf"\b{re.escape(SESSION_COOKIE)}=([^;]*)",
+                    response_headers.get("set-cookie", ""),
+                )
                 if set_cookie:
                     cookie = set_cookie.group(1) or None
                 shown = parse_shown_count(html) if status == 200 else None
@@ -828,6 +854,13 @@ class RallyRun:
         self.result["stats"] = stats
 
 
+def migrate_and_load(label: str, env: dict) -> None:
+    """Bring the fresh database to the latest schema and load the campaigns/ folder."""
+    log(f"[{label}] migrating and loading campaigns/")
+    run_command([str(VENV_BIN / "flask"), "db", "upgrade"], env)
+    run_command([str(VENV_BIN / "flask"), "campaigns", "load"], env)
+
+
 def seed_campaign(opts, label: str, env: dict, result: dict) -> None:
     """Give the campaign result["seed"] confirmed signatures, its count, fresh statistics."""
     seed = result["seed"]
@@ -867,9 +900,7 @@ def group_label(result: dict) -> str:
 def bench_rally(opts, label: str, database_url: str, work: Path, result: dict) -> None:
     """Prepare the database, serve Rally, run page, sign and confirm, then check the counts."""
     env = app_env(database_url)
-    log(f"[{label}] migrating and loading campaigns/")
-    run_command([str(VENV_BIN / "flask"), "db", "upgrade"], env)
-    run_command([str(VENV_BIN / "flask"), "campaigns", "load"], env)
+    migrate_and_load(label, env)
     if result["seed"]:
         seed_campaign(opts, label, env, result)
     stats = app_helper(env, "stats")
@@ -921,7 +952,7 @@ def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | Non
         "shared": [],  # scenarios measured in another result and reused here
     }
     label = group_label(result)
-    try:
+    with failures_recorded(opts, kind, label, result):
         if kind == "sqlite":
             database_url = f"sqlite:///{work / 'rally.sqlite3'}"
             bare_url = f"sqlite:///{work / 'bare.sqlite3'}"
@@ -934,6 +965,14 @@ def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | Non
         else:
             result["scenarios"]["bare"] = bare_from["scenarios"]["bare"]
             result["shared"].append("bare")
+    return result
+
+
+@contextmanager
+def failures_recorded(opts, kind: str, label: str, result: dict):
+    """Record a failed step in result["errors"]; then drop the PostgreSQL database unless --keep."""
+    try:
+        yield
     except Exception as error:  # recorded, reported and turned into a non-zero exit
         message = (
             str(error) if isinstance(error, BenchError) else f"{type(error).__name__}: {error}"
@@ -946,7 +985,6 @@ def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | Non
                 recreate_postgres(opts.pg_url, create=False)
             except Exception as error:  # noqa: BLE001 - cleanup must not hide the result
                 log(f"[{label}] could not drop the benchmark database: {error}")
-    return result
 
 
 # Report -------------------------------------------------------------------------------
@@ -1109,20 +1147,56 @@ def print_report(results: list[dict], opts, elapsed: float) -> None:
             if key in result["shared"]:
                 print(f"  {label:<16} {s.label}: measured once per database, in the run above")
                 continue
-            counts = {k: v for k, v in s.error_detail.items() if k != "server_log_tail"}
-            for note in s.notes + ([f"errors: {counts}"] if s.errors else []):
-                print(f"  {label:<16} {s.label}: {note}")
-            if "server_log_tail" in s.error_detail:
-                print(f"  {label:<16} {s.label}: end of the server log:")
-                print(textwrap.indent(s.error_detail["server_log_tail"], "    | "))
+            print_run_notes(f"{label:<16}", s)
     print(f"\nWhole run: {elapsed:.0f} s")
+
+
+def print_run_notes(group: str, run: MeasuredRun) -> None:
+    """A run's notes and error counts, then the server log's end when there was a 5xx."""
+    counts = {k: v for k, v in run.error_detail.items() if k != "server_log_tail"}
+    for note in run.notes + ([f"errors: {counts}"] if run.errors else []):
+        print(f"  {group} {run.label}: {note}")
+    if "server_log_tail" in run.error_detail:
+        print(f"  {group} {run.label}: end of the server log:")
+        print(textwrap.indent(run.error_detail["server_log_tail"], "    | "))
 
 
 def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> Path:
     """Write the results to bench/out/sign-<timestamp>.json."""
-    OUT_DIR.mkdir(exist_ok=True)
-    path = OUT_DIR / f"sign-{started.strftime('%Y%m%d-%H%M%S')}.json"
     page_cache = next((r["page_cache_seconds"] for r in results if r["page_cache_seconds"]), None)
+    settings = {
+        "seeds": opts.seeds,
+        "public_share": opts.public_share,
+        "reload_interval_s": opts.reload_interval,
+        "RATELIMIT_ENABLED": "0",
+        "FRAUD_RULES_ENABLED": "0",
+        "OUTBOX_SEND_AFTER_REQUEST": "0",
+        "PAGE_CACHE_SECONDS": page_cache,
+    }
+    targets = {
+        "sign_bare_ratio_min": SIGN_BARE_RATIO_TARGET,
+        "page_rps_min": PAGE_RPS_TARGET,
+        "page_p99_ms_max": PAGE_P99_TARGET_MS,
+        "seeded_vs_empty_tolerance": SEEDED_VS_EMPTY_TOLERANCE,
+    }
+    databases = [
+        {**r, "scenarios": {k: asdict(s) for k, s in r["scenarios"].items()}} for r in results
+    ]
+    return write_report("sign", opts, started, elapsed, settings, targets, databases)
+
+
+def write_report(
+    name: str,
+    opts,
+    started: datetime,
+    elapsed: float,
+    settings: dict,
+    targets: dict,
+    databases: list[dict],
+) -> Path:
+    """Write bench/out/<name>-<timestamp>.json: the machine, the settings, targets and results."""
+    OUT_DIR.mkdir(exist_ok=True)
+    path = OUT_DIR / f"{name}-{started.strftime('%Y%m%d-%H%M%S')}.json"
     document = {
         "started": started.isoformat(),
         "elapsed_seconds": round(elapsed, 1),
@@ -1137,23 +1211,10 @@ def write_json(results: list[dict], opts, started: datetime, elapsed: float) -> 
             "threads": opts.threads,
             "connections": opts.connections,
             "gunicorn_workers": opts.workers,
-            "seeds": opts.seeds,
-            "public_share": opts.public_share,
-            "reload_interval_s": opts.reload_interval,
-            "RATELIMIT_ENABLED": "0",
-            "FRAUD_RULES_ENABLED": "0",
-            "OUTBOX_SEND_AFTER_REQUEST": "0",
-            "PAGE_CACHE_SECONDS": page_cache,
+            **settings,
         },
-        "targets": {
-            "sign_bare_ratio_min": SIGN_BARE_RATIO_TARGET,
-            "page_rps_min": PAGE_RPS_TARGET,
-            "page_p99_ms_max": PAGE_P99_TARGET_MS,
-            "seeded_vs_empty_tolerance": SEEDED_VS_EMPTY_TOLERANCE,
-        },
-        "databases": [
-            {**r, "scenarios": {k: asdict(s) for k, s in r["scenarios"].items()}} for r in results
-        ],
+        "targets": targets,
+        "databases": databases,
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
@@ -1164,9 +1225,8 @@ def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
-def parse_args() -> argparse.Namespace:
-    """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_wrk_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every wrk benchmark: wrk, gunicorn, the databases, --keep."""
     parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
     parser.add_argument(
         "--warmup", type=int, default=3, help="seconds of each unmeasured warm-up run"
@@ -1183,6 +1243,26 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
         help="PostgreSQL database to drop and recreate (never `test`)",
     )
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp folder and the PostgreSQL database"
+    )
+
+
+def parse_wrk_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line; --databases becomes a list of known database kinds."""
+    opts = parser.parse_args()
+    opts.databases = [d.strip() for d in opts.databases.split(",") if d.strip()]
+    unknown = set(opts.databases) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"unknown database kind(s): {', '.join(sorted(unknown))}")
+    return opts
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_wrk_arguments(parser)
     parser.add_argument(
         "--collect-max",
         type=int,
@@ -1207,15 +1287,7 @@ def parse_args() -> argparse.Namespace:
         default=0.1,
         help="seconds between the monotonic-count visitor's page reloads",
     )
-    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary")
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the temp folder and the PostgreSQL database"
-    )
-    opts = parser.parse_args()
-    opts.databases = [d.strip() for d in opts.databases.split(",") if d.strip()]
-    unknown = set(opts.databases) - {"sqlite", "postgresql"}
-    if unknown:
-        parser.error(f"unknown database kind(s): {', '.join(sorted(unknown))}")
+    opts = parse_wrk_arguments(parser)
     try:
         opts.seeds = list(dict.fromkeys(parse_count(c) for c in opts.seed.split(",") if c.strip()))
     except ValueError as error:
@@ -1246,12 +1318,9 @@ def main() -> int:
     opts = parse_args()
     if "PAGE_CACHE_SECONDS" in os.environ:
         log("PAGE_CACHE_SECONDS in the environment is ignored: the app runs with its default")
-    # SIGTERM becomes SystemExit so the finally blocks stop gunicorn and remove files.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, clock = datetime.now(UTC), time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="rally-bench-"))
     results = []
-    try:
+    with work_folder(opts, "rally-bench-") as work:
         for kind in opts.databases:
             for seed in opts.seeds:
                 group_dir = work / f"{kind}-{seed}"
@@ -1264,17 +1333,34 @@ def main() -> int:
                 evaluate(result)
                 results.append(result)
         compare_to_empty(results)
+    elapsed = time.monotonic() - clock
+    print_report(results, opts, elapsed)
+    print(f"JSON: {write_json(results, opts, started, elapsed).relative_to(ROOT)}")
+    return exit_status(results, "scenarios")
+
+
+@contextmanager
+def work_folder(opts, prefix: str):
+    """A temporary folder for the runs, removed at the end unless --keep.
+
+    SIGTERM becomes SystemExit, so the finally blocks stop gunicorn and remove files.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
     finally:
         if opts.keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    elapsed = time.monotonic() - clock
-    print_report(results, opts, elapsed)
-    print(f"JSON: {write_json(results, opts, started, elapsed).relative_to(ROOT)}")
+
+
+def exit_status(results: list[dict], runs_key: str) -> int:
+    """1 when a database had an error, a run had errors or a check failed; else 0."""
     failed = any(
         r["errors"]
-        or any(s.errors for s in r["scenarios"].values())
+        or any(run.errors for run in r[runs_key].values())
         or not all(c["ok"] for c in r["checks"].values())
         for r in results
     )

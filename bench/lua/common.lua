@@ -8,6 +8,9 @@
 
 local threads = {}
 
+-- The app's session cookie under RALLY_ENV=production (SESSION_COOKIE_NAME in app/config.py).
+SESSION_COOKIE = "__Host-rally"
+
 -- Counters every thread keeps (globals in the thread's Lua state, read back in done()).
 statuses = {}
 reused = 0

@@ -18,7 +18,7 @@ function request()
   local item = next_item(items)
   return wrk.format("POST", "/confirm/" .. item[1], {
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = "session=" .. item[2],
+    ["Cookie"] = SESSION_COOKIE .. "=" .. item[2],
   }, "csrf_token=" .. item[3] .. "&name=Bench+Pending&postcode=N1+9GU&country=GB&public=y")
 end
 

@@ -18,7 +18,7 @@ end
 function response(status, headers, body)
   count_status(status)
   if out and status == 200 then
-    local cookie = (headers["Set-Cookie"] or ""):match("session=([^;]+)")
+    local cookie = (headers["Set-Cookie"] or ""):match(SESSION_COOKIE:gsub("%-", "%%-") .. "=([^;]+)")
     local input = body:match('<input[^>]-name="csrf_token"[^>]*>')
     local token = input and input:match('value="([^"]+)"')
     if cookie and token then

@@ -21,7 +21,7 @@ function request()
     .. "&postcode=N1+9GU&country=GB&public=y"
   return wrk.format("POST", path, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = "session=" .. cookie_and_token[1],
+    ["Cookie"] = SESSION_COOKIE .. "=" .. cookie_and_token[1],
   }, body)
 end
 
