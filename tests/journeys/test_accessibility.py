@@ -50,6 +50,24 @@ SCREENS = {
 # axe leaves off by default.
 AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
 
+# The outermost elements that reach past the screen's edge, as "tag#id.class" (the report
+# of a reflow failure).
+WIDER_THAN_THE_SCREEN = """() => {
+  const width = document.documentElement.clientWidth;
+  const shown = [...document.body.querySelectorAll("*")].filter(
+    (el) => !el.closest(".skip-link, .visually-hidden"));
+  const out = shown.filter((el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && (box.right > width + 0.5 || box.left < -0.5);
+  });
+  return out.filter((el) => !out.includes(el.parentElement)).slice(0, 5).map((el) =>
+    el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (typeof el.className === "string" && el.className
+      ? "." + el.className.split(" ").join(".") : ""));
+}"""
+
+GLYPH_OVERHANG_PX = 4
+
 CAMPAIGN_TITLE = object()  # the campaign's own title, in the page's language
 
 
@@ -507,6 +525,20 @@ def test_page_has_no_accessibility_violations(app, live_server, screen, tab, nam
         assert tab.locator("h1").inner_text().strip() == expected
     else:
         assert tab.locator("h1").count() == 1
+
+    # WCAG 1.4.10 (reflow): nothing wider than the screen, so no sideways scrolling on a
+    # phone; a long link or a table must wrap or scroll inside its own box.
+    overflow = tab.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    # A few pixels are glyphs that overhang their line (Arabic letters at a line's end), not
+    # a box wider than the screen: no reader scrolls for them.
+    if overflow > GLYPH_OVERHANG_PX:
+        pytest.fail(
+            f"{name} ({language}) is {overflow}px wider than the screen: "
+            + ", ".join(tab.evaluate(WIDER_THAN_THE_SCREEN)),
+            pytrace=False,
+        )
 
     results = axe_sync.Axe().run(tab, options=AXE_OPTIONS)
     violations = results.response["violations"]
