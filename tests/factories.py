@@ -79,17 +79,21 @@ def make_signature(
     postcode="N1 9GU",
     language="en",
     referrer="",
+    source="",
 ) -> Signature:
     """A signature in the given state; confirmed ones are added to the maintained count.
 
-    `referrer` is the code of the link that brought it (a signer's or an ally's).
+    `referrer` is the code of the link that brought it (a signer's or an ally's), `source`
+    its share channel.
     """
     email = email or f"supporter{next(_counter)}@example.org"
     now = utcnow() - timedelta(hours=1)  # signed a while ago: a repeat may be emailed now
     details = SignatureDetails(
         name=name, email=email, postcode=postcode, country="GB", public=public
     )
-    values = pending_signature_values(campaign.id, details, language, {"referrer": referrer}, now)
+    values = pending_signature_values(
+        campaign.id, details, language, {"referrer": referrer, "source": source}, now
+    )
     signature = Signature(**values)
     signature.state = state
     if state == CONFIRMED:

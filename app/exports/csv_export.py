@@ -23,6 +23,12 @@ COLUMNS = (
     "public",
     "contact_consent",
     "language",
+    # Attribution: the channel and whose link (a signer's or an ally's code) brought it.
+    "source",
+    "referrer",
+    # The answer to an ally's contact question: empty when none was asked. Kept apart from
+    # the campaign's own consent, so a team can hand an ally only the people who said yes.
+    "ally_contact_consent",
 )
 DEFAULT_COLUMNS = ("number", "name", "postcode", "country", "confirmed_at")
 DEFAULT_STATES = (CONFIRMED,)
@@ -111,6 +117,9 @@ def _rows(campaign_id: int, options: CsvOptions, on_progress, total: int) -> Ite
             Signature.public,
             Signature.contact_consent,
             Signature.language,
+            Signature.source,
+            Signature.referrer,
+            Signature.ally_contact_consent,
         )
         .where(*_conditions(campaign_id, options))
         .order_by(Signature.id)
@@ -137,6 +146,9 @@ def _rows(campaign_id: int, options: CsvOptions, on_progress, total: int) -> Ite
                 "public": row.public,
                 "contact_consent": row.contact_consent,
                 "language": row.language,
+                "source": row.source,
+                "referrer": row.referrer,
+                "ally_contact_consent": row.ally_contact_consent,
             }
             yield [_text(values[column]) for column in options.columns]
             if number % BATCH_SIZE == 0:

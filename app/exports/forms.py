@@ -25,6 +25,9 @@ COLUMN_LABELS = {
     "public": _l("Shown publicly"),
     "contact_consent": _l("Agreed to be contacted"),
     "language": _l("Language"),
+    "source": _l("Share channel (source)"),
+    "referrer": _l("Referrer code (a signer's or an ally's)"),
+    "ally_contact_consent": _l("Agreed to be contacted by the ally"),
 }
 STATE_LABELS = {
     "pending": _l("Waiting for confirmation"),

@@ -111,6 +111,26 @@ def test_editors_get_only_consented_emails_owners_get_all(app):
         assert [row["contact_consent"] for row in rows] == ["yes", "no"]
 
 
+def test_attribution_and_the_allys_question_are_columns_of_their_own(app):
+    campaign, owner, _editor = team()
+    said_yes = signed(campaign, name="Yes", source="embed", referrer="riverside")
+    said_yes.ally_contact_consent = True
+    said_no = signed(campaign, name="No", source="embed", referrer="riverside", consent=True)
+    said_no.ally_contact_consent = False
+    signed(campaign, name="Unasked", source="whatsapp")
+    options = CsvOptions(
+        columns=("name", "contact_consent", "source", "referrer", "ally_contact_consent")
+    ).to_json()
+
+    rows = rows_of(export_now(campaign, owner, options))
+
+    assert [list(row.values()) for row in rows] == [
+        ["Yes", "no", "embed", "riverside", "yes"],
+        ["No", "yes", "embed", "riverside", "no"],
+        ["Unasked", "no", "whatsapp", "", ""],
+    ]
+
+
 def test_states_and_confirmed_dates_filter_the_rows(app):
     campaign, owner, _editor = team()
     signed(campaign, name="Old", confirmed_days_ago=10)
