@@ -78,10 +78,14 @@ def no_web_address(form, field):
         raise StopValidation(_l("Enter your postcode or town without a web address."))
 
 
+def has_unreadable_characters(value: str) -> bool:
+    """Whether `value` holds control characters or bytes that were not valid UTF-8 (U+FFFD)."""
+    return "\ufffd" in value or any(unicodedata.category(ch) in {"Cc", "Cs", "Co"} for ch in value)
+
+
 def readable_text(form, field):
     """Refuse control characters and bytes that were not valid UTF-8 (decoded as U+FFFD)."""
-    value = field.data or ""
-    if "\ufffd" in value or any(unicodedata.category(ch) in {"Cc", "Cs", "Co"} for ch in value):
+    if has_unreadable_characters(field.data or ""):
         raise StopValidation(_l("This contains characters we cannot read. Please retype it."))
 
 

@@ -1,18 +1,24 @@
 """Forms of the allies pages: an ally's details, and who may frame the campaign's widget."""
 
 import re
-import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from app.campaigns.allies import NotAnOrigin, normalise_origin
-from app.core.display_text import contains_web_address, has_visible_letter
+from app.core.display_text import contains_web_address
+from app.organisers.teams.forms import name_field
 from app.signatures.attribution import CODE
-from app.signatures.forms import TypedForm, at_most, readable_text, shown_text, strip
+from app.signatures.forms import (
+    TypedForm,
+    at_most,
+    has_unreadable_characters,
+    readable_text,
+    shown_text,
+    strip,
+)
 
-NAME_MAX = 200
 CODE_MAX = 40
 QUESTION_MAX = 300
 SITES_MAX = 20
@@ -28,16 +34,8 @@ def one_line(value):
 def readable_lines(form, field):
     """Like readable_text, but line breaks and tabs between entries are fine."""
     value = (field.data or "").replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    if "\ufffd" in value or any(unicodedata.category(ch) in {"Cc", "Cs", "Co"} for ch in value):
+    if has_unreadable_characters(value):
         raise StopValidation(_l("This contains characters we cannot read. Please retype it."))
-
-
-def an_ally_name(form, field):
-    """A name people can read (it appears in the widget), with no web address in it."""
-    if not has_visible_letter(field.data or ""):
-        raise StopValidation(_l("Enter the organisation's name in letters."))
-    if contains_web_address(field.data):
-        raise StopValidation(_l("Enter the name without a web address."))
 
 
 def a_referrer_code(form, field):
@@ -84,20 +82,6 @@ def allowed_sites(form, field):
     if len(sites) > SITES_MAX:
         raise StopValidation(_l("Give at most %(num)d sites.", num=SITES_MAX))
     field.sites = sites
-
-
-def name_field() -> StringField:
-    """The ally's name: required, readable, at most NAME_MAX characters."""
-    return StringField(
-        _l("Name of the organisation"),
-        filters=[shown_text, strip],
-        validators=[
-            DataRequired(_l("Enter the organisation's name.")),
-            at_most(NAME_MAX),
-            readable_text,
-            an_ally_name,
-        ],
-    )
 
 
 def sites_field() -> TextAreaField:

@@ -64,7 +64,7 @@ def slug_from_name(name: str) -> str:
 
 
 def an_organisation_name(form, field):
-    """A name people can read, with no web address to carry into invitation emails."""
+    """A name people can read, with no web address to carry into emails or an ally's widget."""
     if not has_visible_letter(field.data or ""):
         raise StopValidation(_l("Enter the organisation's name in letters."))
     if contains_web_address(field.data):
