@@ -3,7 +3,7 @@
 import random
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.campaigns.models import CampaignCountShard
 from app.extensions import db
@@ -21,21 +21,25 @@ def ensure_count_shards(campaign_id: int) -> None:
             db.session.add(CampaignCountShard(campaign_id=campaign_id, shard=shard, count=0))
 
 
+# Built once: the shard and delta come as parameters, so the compiled form is reused.
+_BUMP_SHARD = (
+    update(CampaignCountShard)
+    .where(
+        CampaignCountShard.campaign_id == bindparam("b_campaign_id"),
+        CampaignCountShard.shard == bindparam("b_shard"),
+    )
+    .values(count=CampaignCountShard.count + bindparam("delta"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def add_to_confirmed_count(campaign_id: int, delta: int) -> None:
     """Bump one random shard of the campaign's count inside the caller's transaction."""
     shard = random.randrange(current_app.config["COUNT_SHARDS"])
-    result = db.session.execute(
-        update(CampaignCountShard)
-        .where(CampaignCountShard.campaign_id == campaign_id, CampaignCountShard.shard == shard)
-        .values(count=CampaignCountShard.count + delta)
-    )
-    if result.rowcount == 0:
+    bump = dict(b_campaign_id=campaign_id, delta=delta)
+    if db.session.execute(_BUMP_SHARD, {**bump, "b_shard": shard}).rowcount == 0:
         # COUNT_SHARDS was raised since the campaign was loaded: fall back to shard 0.
-        db.session.execute(
-            update(CampaignCountShard)
-            .where(CampaignCountShard.campaign_id == campaign_id, CampaignCountShard.shard == 0)
-            .values(count=CampaignCountShard.count + delta)
-        )
+        db.session.execute(_BUMP_SHARD, {**bump, "b_shard": 0})
 
 
 def confirmed_counts(campaign_ids: list[int]) -> dict[int, int]:

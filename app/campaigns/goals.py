@@ -7,10 +7,9 @@ emails in that same transaction, so the announcement and its emails commit toget
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from app.campaigns.counts import confirmed_counts
-from app.campaigns.models import Campaign
+from app.campaigns.models import Campaign, CampaignCountShard
 from app.extensions import db
 
 signals = Namespace()
@@ -24,30 +23,46 @@ def announce_goal_if_reached(campaign_id: int) -> bool | None:
     Returns True when this call announced it, None when the goal is near but not reached
     as far as this transaction sees (on PostgreSQL a concurrent confirmation may still
     be uncommitted: call again after committing), and False otherwise.
+    """
+    return announce_goal_and_count(campaign_id)[0]
+
+
+def announce_goal_and_count(campaign_id: int) -> tuple[bool | None, int]:
+    """announce_goal_if_reached's answer, and the confirmed count it saw (one read).
 
     The guarded UPDATE matches only while the goal is unannounced, so of racing
     confirmations exactly one announces; a raised goal is announced again when reached.
     """
+    shards = CampaignCountShard
+    confirmed_now = (
+        select(func.coalesce(func.sum(shards.count), 0))
+        .where(shards.campaign_id == campaign_id)
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        select(Campaign.goal, Campaign.goal_announced).where(Campaign.id == campaign_id)
+        select(Campaign.goal, Campaign.goal_announced, confirmed_now).where(
+            Campaign.id == campaign_id
+        )
     ).one_or_none()
-    if row is None or row.goal_announced == row.goal or row.goal <= 0:
-        return False
-    confirmed = confirmed_counts([campaign_id])[campaign_id]
-    if confirmed < row.goal:
-        near = confirmed >= row.goal - current_app.config.get("GOAL_RECHECK_MARGIN", 1000)
-        return None if near else False
+    if row is None:
+        return False, 0
+    goal, goal_announced, confirmed = row[0], row[1], int(row[2])
+    if goal_announced == goal or goal <= 0:
+        return False, confirmed
+    if confirmed < goal:
+        near = confirmed >= goal - current_app.config.get("GOAL_RECHECK_MARGIN", 1000)
+        return (None if near else False), confirmed
     announced = db.session.execute(
         update(Campaign)
         .where(
             Campaign.id == campaign_id,
-            Campaign.goal == row.goal,
-            or_(Campaign.goal_announced.is_(None), Campaign.goal_announced != row.goal),
+            Campaign.goal == goal,
+            or_(Campaign.goal_announced.is_(None), Campaign.goal_announced != goal),
         )
-        .values(goal_announced=row.goal)
+        .values(goal_announced=goal)
         .execution_options(synchronize_session=False)
     ).rowcount
     if announced != 1:
-        return False
-    goal_reached.send(current_app._get_current_object(), campaign_id=campaign_id, goal=row.goal)
-    return True
+        return False, confirmed
+    goal_reached.send(current_app._get_current_object(), campaign_id=campaign_id, goal=goal)
+    return True, confirmed

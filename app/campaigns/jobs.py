@@ -41,32 +41,46 @@ def prerender_share_image_job(slug: str, language: str, bucket: int = 0) -> None
         prerender_share_image(page)
 
 
-def queue_share_images_after_counting(campaign_id: int, added: int) -> None:
+def queue_share_images_after_counting(
+    campaign_id: int,
+    added: int,
+    total: int | None = None,
+    slug: str = "",
+    languages: tuple[str, ...] = (),
+) -> None:
     """Call after committing `added` confirmations (negative: taken away) of a campaign.
 
     When they moved its confirmed count into another count bucket, queue the drawing of
     the new bucket's share image in each of the campaign's languages, so no crawler waits
-    for it. Never raises: a queue that cannot be reached leaves the drawing to the image's
-    first request, as without this, and the confirmation stands. Confirmations committed
-    at the same moment may each read a total past the boundary they crossed together, and
-    then none queues: the first request draws that image.
+    for it. `total` (the count the committing transaction saw), `slug` and `languages`
+    save reading them again when the caller knows them. Never raises: a queue that cannot
+    be reached leaves the drawing to the image's first request, as without this, and the
+    confirmation stands. Confirmations committed at the same moment may each read a total
+    past the boundary they crossed together, and then none queues: the first request
+    draws that image.
     """
     if not added:
         return
     try:
-        begin_read_only(db.session)
-        after = confirmed_counts([campaign_id])[campaign_id]
-        languages = []
-        if count_bucket(after) != count_bucket(after - added):
-            languages = db.session.execute(
+        after = total
+        if after is None:
+            begin_read_only(db.session)
+            after = confirmed_counts([campaign_id])[campaign_id]
+            db.session.rollback()
+        if count_bucket(after) == count_bucket(after - added):
+            return
+        pages = [(slug, language) for language in languages]
+        if not pages:
+            begin_read_only(db.session)
+            pages = db.session.execute(
                 select(Campaign.slug, CampaignTranslation.language)
                 .join(CampaignTranslation, CampaignTranslation.campaign_id == Campaign.id)
                 .where(Campaign.id == campaign_id)
                 .order_by(CampaignTranslation.language)
             ).all()
-        db.session.rollback()
-        for slug, language in languages:
-            prerender_share_image_job(slug, language, count_bucket(after))
+            db.session.rollback()
+        for page_slug, language in pages:
+            prerender_share_image_job(page_slug, language, count_bucket(after))
     except Exception:  # noqa: BLE001 - the counting is committed; the image can wait
         db.session.rollback()
         log.exception("could not queue the share images of campaign %s", campaign_id)

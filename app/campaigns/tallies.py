@@ -8,11 +8,13 @@ these few rows, never the campaign's signatures.
 
 import random
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import ForeignKey, Integer, String, delete, func, insert, select
+from sqlalchemy import ForeignKey, Integer, String, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,13 +68,43 @@ def _insert_for():
     return postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
 
 
-def _upsert(rows: list[dict]):
-    table = CampaignTally.__table__
-    statement = _insert_for()(table).values(rows)
-    return statement.on_conflict_do_update(
-        index_elements=["campaign_id", "dimension", "key", "shard"],
-        set_={"count": table.c.count + statement.excluded.count},
+_ROW = ("campaign_id", "dimension", "key", "shard", "count", "label")
+
+
+@lru_cache(maxsize=32)
+def _upsert(rows: int, labels_only: bool = False):
+    """INSERT of `rows` tally rows, adding to the counts of rows that exist.
+
+    With `labels_only`, existing rows are left as they are. Written as SQL text, the same
+    on SQLite and PostgreSQL, because SQLAlchemy cannot cache the compiled form of a
+    multi-row VALUES: built once per row count, the values come as parameters (c0_key ...).
+    """
+    values = ", ".join("(" + ", ".join(f":c{i}_{name}" for name in _ROW) + ")" for i in range(rows))
+    on_conflict = (
+        "DO NOTHING"
+        if labels_only
+        else "DO UPDATE SET count = campaign_tallies.count + excluded.count"
     )
+    return text(
+        'INSERT INTO campaign_tallies (campaign_id, dimension, "key", shard, count, label) '
+        f"VALUES {values} "
+        f'ON CONFLICT (campaign_id, dimension, "key", shard) {on_conflict}'
+    )
+
+
+def _execute_rows(rows: list[dict], labels_only: bool = False) -> None:
+    statement = _upsert(len(rows), labels_only)
+    db.session.execute(
+        statement,
+        {f"c{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()},
+    )
+
+
+# Locality labels this process has written (or seen written): a SPELLING row is never
+# changed once there, so writing it again would only cost a statement. Bounded, since a
+# long-running worker sees many localities; forgetting one merely writes it again.
+_labels_written: OrderedDict[tuple[int, str], None] = OrderedDict()
+_LABELS_REMEMBERED = 50_000
 
 
 def add_to_tallies(campaign_id: int, changes: Iterable[tuple[str, str, int, str]]) -> None:
@@ -89,16 +121,18 @@ def add_to_tallies(campaign_id: int, changes: Iterable[tuple[str, str, int, str]
         for d, k, n, _ in changes
     ]
     if rows:
-        db.session.execute(_upsert(rows))
+        _execute_rows(rows)
     labels = [
         dict(campaign_id=campaign_id, dimension=SPELLING, key=k, shard=0, count=0, label=label)
         for _, k, _, label in changes
-        if label
+        if label and (campaign_id, k) not in _labels_written
     ]
     if labels:
-        db.session.execute(
-            _insert_for()(CampaignTally.__table__).values(labels).on_conflict_do_nothing()
-        )
+        _execute_rows(labels, labels_only=True)
+        for row in labels:
+            _labels_written[(campaign_id, row["key"])] = None
+        while len(_labels_written) > _LABELS_REMEMBERED:
+            _labels_written.popitem(last=False)
 
 
 def tally_signed(campaign_id: int) -> None:
@@ -136,9 +170,15 @@ def rebuild_tallies(
     """Replace the campaign's tallies with figures grouped from its rows (caller's transaction).
 
     `by_postcode` is grouped by the exact text typed; localities are folded here, the
-    first spelling (in the order given) kept for display.
+    spelling already kept for a locality stays, else the first (in the order given).
     """
-    db.session.execute(delete(CampaignTally).where(CampaignTally.campaign_id == campaign_id))
+    # Spellings stay: they are never changed once written, and add_to_tallies trusts that
+    # a label it wrote is still there.
+    db.session.execute(
+        delete(CampaignTally).where(
+            CampaignTally.campaign_id == campaign_id, CampaignTally.dimension != SPELLING
+        )
+    )
     figures: dict[tuple[str, str], list] = {(PENDING, ""): [pending, ""]}
     for day, count in by_day:
         figures[(DAY, day)] = [count, ""]
@@ -151,13 +191,18 @@ def rebuild_tallies(
         dict(campaign_id=campaign_id, dimension=d, key=k, shard=0, count=n, label="")
         for (d, k), (n, _) in figures.items()
     ]
-    rows += [
+    labels = [
         dict(campaign_id=campaign_id, dimension=SPELLING, key=k, shard=0, count=0, label=label)
         for (_, k), (_, label) in figures.items()
         if label
     ]
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(CampaignTally), rows[start : start + 5000])
+    for start in range(0, len(labels), 5000):
+        db.session.execute(
+            _insert_for()(CampaignTally.__table__).on_conflict_do_nothing(),
+            labels[start : start + 5000],
+        )
 
 
 def _summed(campaign_id: int, dimension: str):

@@ -15,12 +15,13 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from app.campaigns.allies import campaign_ally
 from app.campaigns.counts import add_to_confirmed_count, set_confirmed_count
-from app.campaigns.goals import announce_goal_if_reached
+from app.campaigns.goals import announce_goal_and_count, announce_goal_if_reached
 from app.campaigns.jobs import queue_share_images_after_counting
-from app.campaigns.models import Campaign
+from app.campaigns.models import Campaign, accepts_signatures
 from app.campaigns.pages import CampaignPage
 from app.campaigns.tallies import (
     rebuild_tallies,
@@ -391,6 +392,29 @@ class ConfirmationResult(StrEnum):
 
 
 @dataclass(frozen=True)
+class CheckedSignature:
+    """What reading a token found: all that confirming it needs, so nothing is read twice."""
+
+    signature_id: int
+    nonce: str
+    state: str
+    held_rule: str | None
+    verified: bool
+    campaign_id: int
+    campaign_slug: str
+    campaign_languages: tuple[str, ...]
+    # What Campaign.accepts_confirmations asks, kept as read: it is asked at confirming.
+    campaign_public: bool
+    campaign_status: str
+    campaign_deadline: datetime | None
+
+    def accepts_confirmations(self, now: datetime, grace) -> bool:
+        """Campaign.accepts_confirmations, from the values read with the token."""
+        deadline = self.campaign_deadline + grace if self.campaign_deadline is not None else None
+        return self.campaign_public and accepts_signatures(self.campaign_status, deadline, now)
+
+
+@dataclass(frozen=True)
 class ConfirmationOutcome:
     """What happened to a confirmation attempt, with what its page may show.
 
@@ -408,6 +432,8 @@ class ConfirmationOutcome:
     # page; empty when none was asked (or the ally or its question is gone).
     ally_name: str = ""
     ally_question: str = ""
+    # READY only: what confirm_checked_signature acts on (never shown).
+    checked: CheckedSignature | None = None
 
 
 def _outcome(
@@ -420,11 +446,14 @@ def _outcome(
 
 
 def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
-    """Read-only look at a token for the GET page: changes nothing."""
+    """Read-only look at a token (one statement): changes nothing.
+
+    A READY outcome carries what `confirm_checked_signature` needs, so the confirm button's
+    POST reads the token once.
+    """
     begin_read_only(db.session)
-    signature, outcome = _signature_for_token(token, language)
+    signature, campaign, outcome = _signature_for_token(token, language)
     if outcome is None:
-        campaign = signature_campaign(signature)
         if looks_confirmed(signature):
             outcome = _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
         else:
@@ -434,6 +463,19 @@ def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
                 language,
                 details=_chosen_details(signature),
                 required_fields=tuple(campaign.required_fields),
+                checked=CheckedSignature(
+                    signature_id=signature.id,
+                    nonce=signature.token_nonce,
+                    state=signature.state,
+                    held_rule=signature.held_rule,
+                    verified=signature.email_verified_at is not None,
+                    campaign_id=campaign.id,
+                    campaign_slug=campaign.slug,
+                    campaign_languages=tuple(campaign.languages),
+                    campaign_public=campaign.is_public,
+                    campaign_status=campaign.status,
+                    campaign_deadline=campaign.deadline,
+                ),
                 **_ally_asked(signature),
             )
     db.session.rollback()
@@ -468,63 +510,64 @@ def confirm_signature(
     language: str,
     now: datetime | None = None,
 ) -> ConfirmationOutcome:
-    """Confirm the signature a token names with the details its owner checked.
+    """Confirm the signature a token names with the details its owner checked."""
+    outcome = check_confirmation_token(token, language)
+    if outcome.result != ConfirmationResult.READY:
+        return outcome
+    return confirm_checked_signature(outcome, details, consent_wording, language, now)
+
+
+def confirm_checked_signature(
+    outcome: ConfirmationOutcome,
+    details: ChosenDetails,
+    consent_wording: dict[str, str],
+    language: str,
+    now: datetime | None = None,
+) -> ConfirmationOutcome:
+    """Confirm the signature of a READY outcome with the details its owner checked.
 
     It is counted exactly once, and each choice is recorded with the words that were shown.
-
-    The checks run in a read-only transaction; only the final writes take SQLite's write
-    lock, so confirmations do not queue behind each other while tokens are being checked.
+    The token was read (read-only, so confirmations do not queue for SQLite's write lock
+    meanwhile) by check_confirmation_token; the writes are guarded by the state and nonce
+    read then, so a signature confirmed since is not counted again.
     """
     now = now or utcnow()
-    begin_read_only(db.session)
-    signature, outcome = _signature_for_token(token, language)
-    if outcome is not None:
-        db.session.rollback()
-        return outcome
-    campaign = signature_campaign(signature)
-    signature_id, state, nonce = signature.id, signature.state, signature.token_nonce
-    held_rule = signature.held_rule
-    if looks_confirmed(signature):
-        result = ConfirmationResult.ALREADY_CONFIRMED
-    elif not campaign.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
+    checked = outcome.checked
+    if not checked.accepts_confirmations(now, current_app.config["CONFIRMATION_GRACE"]):
         result = ConfirmationResult.NOT_ACCEPTING
     else:
         result = ConfirmationResult.CONFIRMED_NOW
-    outcome = _outcome(result, campaign, language, signature_id=signature_id)
-    campaign_id = campaign.id
-    db.session.rollback()
-
+    done = ConfirmationOutcome(
+        result, outcome.slug, outcome.title, signature_id=checked.signature_id
+    )
     if result == ConfirmationResult.NOT_ACCEPTING:
-        record_event("signature.confirm_refused", "signature", signature_id, reason="closed")
+        record_event(
+            "signature.confirm_refused", "signature", checked.signature_id, reason="closed"
+        )
         db.session.commit()
-    elif result == ConfirmationResult.CONFIRMED_NOW and state in (HELD, INVALIDATED):
+    elif result == ConfirmationResult.CONFIRMED_NOW and checked.state in (HELD, INVALIDATED):
         # Neutral answer: the same thanks page, nothing counted, and a trace for reviewers.
         db.session.execute(
             update(Signature)
-            .where(Signature.id == signature_id, Signature.email_verified_at.is_(None))
+            .where(Signature.id == checked.signature_id, Signature.email_verified_at.is_(None))
             .values(email_verified_at=now, **_chosen(details))
         )
-        _record_consents(signature_id, details, consent_wording, language, now)
-        record_event("signature.confirm_while_" + state, "signature", signature_id)
+        _record_consents(checked.signature_id, details, consent_wording, language, now)
+        record_event("signature.confirm_while_" + checked.state, "signature", checked.signature_id)
         db.session.commit()
     elif result == ConfirmationResult.CONFIRMED_NOW and not _count_confirmation(
-        signature_id, nonce, campaign_id, details, consent_wording, language, now, held_rule
+        checked, details, consent_wording, language, now
     ):
-        return ConfirmationOutcome(
-            ConfirmationResult.ALREADY_CONFIRMED, outcome.slug, outcome.title
-        )
-    return outcome
+        return ConfirmationOutcome(ConfirmationResult.ALREADY_CONFIRMED, done.slug, done.title)
+    return done
 
 
 def _count_confirmation(
-    signature_id: int,
-    nonce: str,
-    campaign_id: int,
+    checked: CheckedSignature,
     details: ChosenDetails,
     consent_wording: dict[str, str],
     language: str,
     now: datetime,
-    held_rule: str | None = None,
 ) -> bool:
     """Move the signature out of PENDING with the checked details and count it.
 
@@ -534,14 +577,14 @@ def _count_confirmation(
     here and the loser updates nothing. A signature a fraud rule marked becomes HELD
     instead, verified but not counted until the team releases it; the signer sees the same.
     """
-    counted = not held_rule
+    counted = not checked.held_rule
     target = dict(state=CONFIRMED, confirmed_at=now) if counted else dict(state=HELD)
     moved = db.session.execute(
         update(Signature)
         .where(
-            Signature.id == signature_id,
+            Signature.id == checked.signature_id,
             Signature.state == PENDING,
-            Signature.token_nonce == nonce,
+            Signature.token_nonce == checked.nonce,
         )
         .values(**target, email_verified_at=now, token_nonce=None, **_chosen(details))
         .execution_options(synchronize_session=False)
@@ -549,22 +592,25 @@ def _count_confirmation(
     if moved != 1:
         db.session.rollback()
         return False
-    _record_consents(signature_id, details, consent_wording, language, now)
+    _record_consents(checked.signature_id, details, consent_wording, language, now)
+    campaign_id = checked.campaign_id
     if not counted:
         tally_pending_removed(campaign_id)
-        record_event("signature.held", "signature", signature_id, rule=held_rule)
+        record_event("signature.held", "signature", checked.signature_id, rule=checked.held_rule)
         db.session.commit()
         return True
     add_to_confirmed_count(campaign_id, 1)
     tally_confirmed(campaign_id, now, details.country, details.postcode)
-    announced = announce_goal_if_reached(campaign_id)
+    announced, total = announce_goal_and_count(campaign_id)
     db.session.commit()
     if announced is None and db.engine.dialect.name == "postgresql":
         # Near the goal: a confirmation committed meanwhile may have made it. The last of
         # racing confirmations to commit sees them all here, so the goal is never missed.
         announce_goal_if_reached(campaign_id)
         db.session.commit()
-    queue_share_images_after_counting(campaign_id, 1)
+    queue_share_images_after_counting(
+        campaign_id, 1, total, checked.campaign_slug, tuple(sorted(checked.campaign_languages))
+    )
     return True
 
 
@@ -602,11 +648,10 @@ def disown_signature(token: str, language: str, now: datetime | None = None):
     kept).
     """
     now = now or utcnow()
-    signature, outcome = _signature_for_token(token, language)
+    signature, campaign, outcome = _signature_for_token(token, language)
     if outcome is not None:
         db.session.rollback()
         return outcome
-    campaign = signature_campaign(signature)
     if signature.state != PENDING:
         outcome = _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
         db.session.rollback()
@@ -635,35 +680,50 @@ def signature_campaign(signature: Signature) -> Campaign:
 
 
 def _signature_for_token(token: str, language: str):
+    """(signature, its campaign, None) for a usable token, else (None, None, outcome)."""
     try:
         payload = read_token(CONFIRM_SIGNATURE, token, current_app.config["CONFIRMATION_MAX_AGE"])
     except TokenExpired as expired:
-        signature = _signature_by_id(expired.payload.get("s"))
-        campaign = signature_campaign(signature) if signature else None
+        signature, campaign = _signature_and_campaign(expired.payload.get("s"))
         if signature is not None and looks_confirmed(signature):
-            return None, _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
-        return None, _outcome(ConfirmationResult.EXPIRED, campaign, language)
+            return None, None, _outcome(ConfirmationResult.ALREADY_CONFIRMED, campaign, language)
+        return None, None, _outcome(ConfirmationResult.EXPIRED, campaign, language)
     except TokenInvalid:
-        return None, ConfirmationOutcome(ConfirmationResult.INVALID)
-    signature = _signature_by_id(payload.get("s"))
+        return None, None, ConfirmationOutcome(ConfirmationResult.INVALID)
+    signature, campaign = _signature_and_campaign(payload.get("s"))
     nonce = payload.get("n")
     if signature is None or not isinstance(nonce, str) or not nonce.isascii():
-        return None, ConfirmationOutcome(ConfirmationResult.INVALID)
+        return None, None, ConfirmationOutcome(ConfirmationResult.INVALID)
     if looks_confirmed(signature):
-        return signature, None
+        return signature, campaign, None
     if signature.token_nonce is None or not hmac.compare_digest(signature.token_nonce, nonce):
-        return None, ConfirmationOutcome(ConfirmationResult.INVALID)
-    return signature, None
+        return None, None, ConfirmationOutcome(ConfirmationResult.INVALID)
+    return signature, campaign, None
+
+
+def _valid_row_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
 
 
 def _signature_by_id(signature_id) -> Signature | None:
-    if (
-        not isinstance(signature_id, int)
-        or isinstance(signature_id, bool)
-        or not 0 < signature_id <= MAX_ROW_ID
-    ):
-        return None
-    return db.session.get(Signature, signature_id)
+    return db.session.get(Signature, signature_id) if _valid_row_id(signature_id) else None
+
+
+def _signature_and_campaign(signature_id) -> tuple[Signature | None, Campaign | None]:
+    """A signature with its campaign and the campaign's texts, in one statement."""
+    if not _valid_row_id(signature_id):
+        return None, None
+    row = (
+        db.session.execute(
+            select(Signature, Campaign)
+            .join(Campaign, Campaign.id == Signature.campaign_id)
+            .where(Signature.id == signature_id)
+            .options(joinedload(Campaign.translations))
+        )
+        .unique()
+        .one_or_none()
+    )
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 DELIVERY_NEWS_BATCH = 500

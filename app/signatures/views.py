@@ -327,7 +327,9 @@ def confirm(token):
         contact_consent=form.contact_consent.data,
         ally_contact_consent=form.ally_contact_answer(),
     )
-    outcome = services.confirm_signature(token, details, form.consent_wording(), language())
+    outcome = services.confirm_checked_signature(
+        outcome, details, form.consent_wording(), language()
+    )
     return render_outcome(outcome, token)
 
 
