@@ -7,7 +7,7 @@ emails in that same transaction, so the announcement and its emails commit toget
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from app.campaigns.models import Campaign, CampaignCountShard
 from app.extensions import db
@@ -15,6 +15,16 @@ from app.extensions import db
 signals = Namespace()
 # Sent with campaign_id= and goal= inside the transaction that records the announcement.
 goal_reached = signals.signal("goal-reached")
+
+
+# Built once: a campaign's goal, whether announced, and its summed confirmed count.
+_GOAL_AND_COUNT = select(
+    Campaign.goal,
+    Campaign.goal_announced,
+    select(func.coalesce(func.sum(CampaignCountShard.count), 0))
+    .where(CampaignCountShard.campaign_id == bindparam("campaign_id"))
+    .scalar_subquery(),
+).where(Campaign.id == bindparam("campaign_id"))
 
 
 def announce_goal_if_reached(campaign_id: int) -> bool | None:
@@ -33,17 +43,7 @@ def announce_goal_and_count(campaign_id: int) -> tuple[bool | None, int]:
     The guarded UPDATE matches only while the goal is unannounced, so of racing
     confirmations exactly one announces; a raised goal is announced again when reached.
     """
-    shards = CampaignCountShard
-    confirmed_now = (
-        select(func.coalesce(func.sum(shards.count), 0))
-        .where(shards.campaign_id == campaign_id)
-        .scalar_subquery()
-    )
-    row = db.session.execute(
-        select(Campaign.goal, Campaign.goal_announced, confirmed_now).where(
-            Campaign.id == campaign_id
-        )
-    ).one_or_none()
+    row = db.session.execute(_GOAL_AND_COUNT, {"campaign_id": campaign_id}).one_or_none()
     if row is None:
         return False, 0
     goal, goal_announced, confirmed = row[0], row[1], int(row[2])

@@ -4,11 +4,13 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, support
 from babel.core import get_global
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request
+from flask_babel import get_locale
+from wtforms.i18n import messages_path
 
 from app.core.display_text import isolate
 
@@ -34,6 +36,30 @@ def select_locale() -> str:
     """Flask-Babel locale selector: the interface language for this request."""
     config = current_app.config
     return preferred_language(config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"])
+
+
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(language: str):
+    return support.Translations.load(messages_path(), [language], domain="wtforms")
+
+
+class WTFormsTranslations:
+    """WTForms' own messages in the interface language, each catalogue read once a process.
+
+    Flask-WTF reads the catalogue from disk again in every request that builds a form;
+    forms on the signing path take this instead (Meta.get_translations).
+    """
+
+    def gettext(self, string):
+        """`string` in this request's interface language."""
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        """The singular or plural of a message, for `n`, in the interface language."""
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+wtforms_translations = WTFormsTranslations()
 
 
 @lru_cache(maxsize=64)

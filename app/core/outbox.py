@@ -110,6 +110,11 @@ def queue_templated_email(
     return _add_to_outbox(to_address, now, template=template, language=language, context=context)
 
 
+# Built once; each call's columns come as parameters (SQLAlchemy caches the compiled form
+# per set of columns given).
+_INSERT_OUTBOX_EMAIL = insert(OutboxEmail.__table__)
+
+
 def _add_to_outbox(to_address: str, now: datetime | None, **content) -> bool:
     now = now or utcnow()
     # Every email counts against the mailbox's daily cap, whoever asked for it: one
@@ -123,7 +128,8 @@ def _add_to_outbox(to_address: str, now: datetime | None, **content) -> bool:
     domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or "localhost"
     # A Core INSERT: no ORM object to track and flush, on the signing hot path.
     db.session.execute(
-        insert(OutboxEmail.__table__).values(
+        _INSERT_OUTBOX_EMAIL,
+        dict(
             message_id=make_msgid(domain=domain),
             to_address=to_address,
             status=Status.QUEUED,
@@ -131,7 +137,7 @@ def _add_to_outbox(to_address: str, now: datetime | None, **content) -> bool:
             next_attempt_at=now,
             created_at=now,
             **content,
-        )
+        ),
     )
     db.session.info["outbox_queued"] = True
     return True

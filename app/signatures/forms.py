@@ -17,6 +17,7 @@ from app.campaigns.loader import email_domain_allowed
 from app.campaigns.models import required_sign_fields
 from app.core.countries import country_codes, country_options_html
 from app.core.display_text import contains_web_address, has_visible_letter, remove_invisible
+from app.core.i18n import wtforms_translations
 
 NAME_MAX = 200
 POSTCODE_MAX = 30
@@ -139,9 +140,13 @@ class TypedForm(FlaskForm):
     """
 
     class Meta:
-        """Form options: no CSRF check of its own."""
+        """Form options: no CSRF check of its own, WTForms' messages read once a process."""
 
         csrf = False
+
+        def get_translations(self, form):
+            """WTForms' messages in the interface language (Flask-WTF's, but kept)."""
+            return wtforms_translations
 
     def __init__(self, *args, **kwargs):
         if not args and "formdata" not in kwargs and request.method == "POST":

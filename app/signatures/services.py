@@ -12,7 +12,20 @@ from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
@@ -230,19 +243,19 @@ def _replace_pending_details(
             Signature.email_normalised == identity,
             Signature.state == PENDING,
         )
-        .values(language=language, **_chosen(details))
-        .execution_options(synchronize_session=False)
+        .values(language=language, **CHOSEN_SET)
+        .execution_options(synchronize_session=False),
+        _chosen_params(details),
     )
 
 
-def _chosen(details: ChosenDetails) -> dict:
-    # The address as first typed is kept for sending (case 2); the rest is the latest,
-    # with the name's search form and public-list review kept in step.
+def _chosen_params(details: ChosenDetails) -> dict:
+    """The parameters of CHOSEN_SET for these details."""
     chosen = {name: value for name, value in asdict(details).items() if name != "email"}
     return {
-        **chosen,
-        "name_search": name_search_form(details.name),
-        "name_moderation": _name_moderation_after(details.name),
+        **{"chosen_" + name: value for name, value in chosen.items()},
+        "chosen_name_search": name_search_form(details.name),
+        "chosen_name_moderation": _name_moderation_of(details.name),
     }
 
 
@@ -251,20 +264,49 @@ def _name_moderation_of(name: str) -> str:
     return NAME_HELD if name_needs_review(name) else NAME_CLEAR
 
 
-def _name_moderation_after(name: str):
-    """The review state once the name becomes `name`, as an UPDATE's SET expression.
-
-    The team's "hidden" stays whatever the signer types; their "approved" stays for the
-    name they saw (SET compares with the row's old name), and a new name is checked again.
-    """
-    return case(
+# An UPDATE's SET of the details a signer chose, their values given by _chosen_params. The
+# address as first typed is kept for sending (case 2); the rest is the latest, with the
+# name's search form and public-list review kept in step: the team's "hidden" stays
+# whatever the signer types; their "approved" stays for the name they saw (SET compares
+# with the row's old name), and a new name is checked again.
+CHOSEN_SET = {
+    **{
+        name: bindparam("chosen_" + name, type_=Signature.__table__.c[name].type)
+        for name in ("name", "postcode", "country", "public", "contact_consent")
+    },
+    "ally_contact_consent": bindparam("chosen_ally_contact_consent", type_=Boolean()),
+    "name_search": bindparam("chosen_name_search", type_=String()),
+    "name_moderation": case(
         (Signature.name_moderation == NAME_HIDDEN, NAME_HIDDEN),
         (
-            and_(Signature.name_moderation == NAME_APPROVED, Signature.name == name),
+            and_(
+                Signature.name_moderation == NAME_APPROVED,
+                Signature.name == bindparam("chosen_name", type_=String()),
+            ),
             NAME_APPROVED,
         ),
-        else_=_name_moderation_of(name),
+        else_=bindparam("chosen_name_moderation", type_=String()),
+    ),
+}
+
+# Confirming moves a pending signature on, only with the nonce its token carries: of two
+# tabs (or a double click) only one matches. Built once; the values are parameters.
+_MOVE_OUT_OF_PENDING = (
+    update(Signature)
+    .where(
+        Signature.id == bindparam("signature_id"),
+        Signature.state == PENDING,
+        Signature.token_nonce == bindparam("nonce"),
     )
+    .values(
+        state=bindparam("new_state", type_=String()),
+        confirmed_at=bindparam("new_confirmed_at", type_=Signature.__table__.c.confirmed_at.type),
+        email_verified_at=bindparam("verified_at", type_=Signature.__table__.c.confirmed_at.type),
+        token_nonce=None,
+        **CHOSEN_SET,
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 def _answer_repeat_signing(campaign: CampaignPage, identity: str, now: datetime) -> None:
@@ -550,7 +592,8 @@ def confirm_checked_signature(
         db.session.execute(
             update(Signature)
             .where(Signature.id == checked.signature_id, Signature.email_verified_at.is_(None))
-            .values(email_verified_at=now, **_chosen(details))
+            .values(email_verified_at=now, **CHOSEN_SET),
+            _chosen_params(details),
         )
         _record_consents(checked.signature_id, details, consent_wording, language, now)
         record_event("signature.confirm_while_" + checked.state, "signature", checked.signature_id)
@@ -578,16 +621,16 @@ def _count_confirmation(
     instead, verified but not counted until the team releases it; the signer sees the same.
     """
     counted = not checked.held_rule
-    target = dict(state=CONFIRMED, confirmed_at=now) if counted else dict(state=HELD)
     moved = db.session.execute(
-        update(Signature)
-        .where(
-            Signature.id == checked.signature_id,
-            Signature.state == PENDING,
-            Signature.token_nonce == checked.nonce,
-        )
-        .values(**target, email_verified_at=now, token_nonce=None, **_chosen(details))
-        .execution_options(synchronize_session=False)
+        _MOVE_OUT_OF_PENDING,
+        dict(
+            signature_id=checked.signature_id,
+            nonce=checked.nonce,
+            new_state=CONFIRMED if counted else HELD,
+            new_confirmed_at=now if counted else None,
+            verified_at=now,
+            **_chosen_params(details),
+        ),
     ).rowcount
     if moved != 1:
         db.session.rollback()
@@ -709,17 +752,21 @@ def _signature_by_id(signature_id) -> Signature | None:
     return db.session.get(Signature, signature_id) if _valid_row_id(signature_id) else None
 
 
+# Built once: a signature with its campaign and the campaign's texts, in one statement.
+_SIGNATURE_AND_CAMPAIGN = (
+    select(Signature, Campaign)
+    .join(Campaign, Campaign.id == Signature.campaign_id)
+    .where(Signature.id == bindparam("signature_id"))
+    .options(joinedload(Campaign.translations))
+)
+
+
 def _signature_and_campaign(signature_id) -> tuple[Signature | None, Campaign | None]:
     """A signature with its campaign and the campaign's texts, in one statement."""
     if not _valid_row_id(signature_id):
         return None, None
     row = (
-        db.session.execute(
-            select(Signature, Campaign)
-            .join(Campaign, Campaign.id == Signature.campaign_id)
-            .where(Signature.id == signature_id)
-            .options(joinedload(Campaign.translations))
-        )
+        db.session.execute(_SIGNATURE_AND_CAMPAIGN, {"signature_id": signature_id})
         .unique()
         .one_or_none()
     )
