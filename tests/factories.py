@@ -8,6 +8,7 @@ from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.loader import CampaignSpec, TranslationSpec
 from app.campaigns.models import OPEN, Ally, Campaign
 from app.campaigns.services import apply_campaign_spec
+from app.campaigns.tallies import tally_confirmed
 from app.core.database import utcnow
 from app.extensions import db
 from app.organisers.models import Membership, Organisation, Organiser, OrganiserSession, Role
@@ -81,7 +82,7 @@ def make_signature(
     referrer="",
     source="",
 ) -> Signature:
-    """A signature in the given state; confirmed ones are added to the maintained count.
+    """A signature in the given state; confirmed ones are added to the count and tallies.
 
     `referrer` is the code of the link that brought it (a signer's or an ally's), `source`
     its share channel.
@@ -102,6 +103,9 @@ def make_signature(
     db.session.flush()
     if state == CONFIRMED:
         add_to_confirmed_count(campaign.id, 1)
+        tally_confirmed(
+            campaign.id, now, "GB", postcode, was_pending=False, source=source, referrer=referrer
+        )
     db.session.commit()
     return signature
 

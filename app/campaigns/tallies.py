@@ -25,10 +25,12 @@ DAY = "day"  # key: the UTC date of confirmation, YYYY-MM-DD
 COUNTRY = "country"  # key: ISO 3166-1 alpha-2 code, "" when not given
 LOCALITY = "locality"  # key: the postcode/town as typed, folded for grouping
 PENDING = "pending"  # key: "" (one figure per campaign)
+SOURCE = "source"  # key: the share channel a confirmed signer came through, "" for none
+REFERRER = "referrer"  # key: the referrer code (a signer's or an ally's), "" for none
 # Not a figure: one count-0 row per locality key whose label is the spelling first seen.
 # Kept apart from the figures so summing the localities reads only their own rows.
 SPELLING = "spelling"
-DIMENSIONS = (DAY, COUNTRY, LOCALITY, PENDING)
+DIMENSIONS = (DAY, COUNTRY, LOCALITY, PENDING, SOURCE, REFERRER)
 
 KEY_LENGTH = 64
 _SPACES = re.compile(r"\s+")
@@ -146,18 +148,44 @@ def tally_pending_removed(campaign_id: int) -> None:
 
 
 def tally_confirmed(
-    campaign_id: int, confirmed_at: datetime, country: str, postcode: str, was_pending=True
+    campaign_id: int,
+    confirmed_at: datetime,
+    country: str,
+    postcode: str,
+    was_pending=True,
+    source: str = "",
+    referrer: str = "",
 ) -> None:
     """A signature was confirmed (and left PENDING when `was_pending`)."""
-    locality, shown = locality_key(postcode)
-    changes = [
-        (DAY, day_key(confirmed_at), 1, ""),
-        (COUNTRY, country or "", 1, ""),
-        (LOCALITY, locality, 1, shown),
+    add_to_tallies(
+        campaign_id,
+        confirmed_changes([(confirmed_at, country, postcode, source, referrer)], 1)
+        + ([(PENDING, "", -1, "")] if was_pending else []),
+    )
+
+
+def confirmed_changes(rows: Iterable, sign: int) -> list[tuple[str, str, int, str]]:
+    """Tally changes of confirmed signatures entering (sign 1) or leaving (sign -1) the count.
+
+    `rows` are (confirmed_at, country, postcode, source, referrer). Grouped, one change
+    per key, since an upsert may not touch one row twice; a locality entering keeps the
+    spelling first seen.
+    """
+    totals: dict[tuple[str, str], int] = {}
+    labels: dict[str, str] = {}
+    for confirmed_at, country, postcode, source, referrer in rows:
+        locality, shown = locality_key(postcode or "")
+        labels.setdefault(locality, shown)
+        keys = [(COUNTRY, country or ""), (LOCALITY, locality), (SOURCE, source or "")]
+        keys.append((REFERRER, referrer or ""))
+        if confirmed_at is not None:
+            keys.append((DAY, day_key(confirmed_at)))
+        for key in keys:
+            totals[key] = totals.get(key, 0) + sign
+    return [
+        (dimension, key, delta, labels.get(key, "") if dimension == LOCALITY and sign > 0 else "")
+        for (dimension, key), delta in totals.items()
     ]
-    if was_pending:
-        changes.append((PENDING, "", -1, ""))
-    add_to_tallies(campaign_id, changes)
 
 
 def rebuild_tallies(
@@ -166,6 +194,8 @@ def rebuild_tallies(
     by_day: Iterable[tuple[str, int]],
     by_country: Iterable[tuple[str, int]],
     by_postcode: Iterable[tuple[str, int]],
+    by_source: Iterable[tuple[str, int]] = (),
+    by_referrer: Iterable[tuple[str, int]] = (),
 ) -> None:
     """Replace the campaign's tallies with figures grouped from its rows (caller's transaction).
 
@@ -184,6 +214,9 @@ def rebuild_tallies(
         figures[(DAY, day)] = [count, ""]
     for country, count in by_country:
         figures[(COUNTRY, country or "")] = [count, ""]
+    for dimension, grouped in ((SOURCE, by_source), (REFERRER, by_referrer)):
+        for key, count in grouped:
+            figures[(dimension, key or "")] = [count, ""]
     for postcode, count in by_postcode:
         locality, shown = locality_key(postcode or "")
         figures.setdefault((LOCALITY, locality), [0, shown])[0] += count
@@ -256,6 +289,12 @@ def top_figures(campaign_id: int, dimension: str, limit: int = 10) -> list[tuple
         else {}
     )
     return [(key, spellings.get(key, key), int(total)) for key, total in top]
+
+
+def figures_of(campaign_id: int, dimension: str, keys: Iterable[str]) -> dict[str, int]:
+    """The figures of these keys of a dimension (keys with none left out)."""
+    query = _summed(campaign_id, dimension).where(CampaignTally.key.in_(list(keys)))
+    return {key: int(total) for key, total in db.session.execute(query) if total}
 
 
 def all_figures(campaign_id: int) -> dict[tuple[str, str], int]:

@@ -9,8 +9,6 @@ conditional UPDATE actually changed, so concurrent actions never count a row twi
 
 import calendar
 import re
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,8 +21,8 @@ from app.campaigns.counts import add_to_confirmed_count
 from app.campaigns.goals import announce_goal_if_reached
 from app.campaigns.jobs import queue_share_images_after_counting
 from app.campaigns.models import OPEN, Campaign
-from app.campaigns.tallies import COUNTRY, DAY, LOCALITY, add_to_tallies, day_key, locality_key
 from app.campaigns.tallies import PENDING as PENDING_TALLY
+from app.campaigns.tallies import add_to_tallies, confirmed_changes
 from app.core.audit import record_event
 from app.core.cache import page_cache
 from app.core.database import utcnow
@@ -302,32 +300,13 @@ def _reason(reason: str) -> str:
     return reason[:REASON_MAX]
 
 
-def _tally_changes(rows: Iterable, sign: int) -> list[tuple[str, str, int, str]]:
-    """Tally changes of confirmed rows (id, confirmed_at, country, postcode) entering or leaving.
-
-    Grouped, one change per key: an upsert may not touch one row twice.
-    """
-    totals: Counter = Counter()
-    labels: dict[str, str] = {}
-    for _, confirmed_at, country, postcode in rows:
-        if confirmed_at is not None:
-            totals[(DAY, day_key(confirmed_at))] += sign
-        totals[(COUNTRY, country or "")] += sign
-        locality, shown = locality_key(postcode or "")
-        totals[(LOCALITY, locality)] += sign
-        labels.setdefault(locality, shown)
-    return [
-        (dimension, key, delta, labels.get(key, "") if dimension == LOCALITY and sign > 0 else "")
-        for (dimension, key), delta in totals.items()
-    ]
-
-
 def _count_rows(campaign_id: int, rows: list, sign: int) -> None:
     """Add confirmed rows to (sign 1) or take them from (sign -1) the count and tallies."""
     if not rows:
         return
     add_to_confirmed_count(campaign_id, sign * len(rows))
-    changes = _tally_changes(rows, sign)
+    # Each row is (id, confirmed_at, country, postcode, source, referrer), as _move returns.
+    changes = confirmed_changes([row[1:] for row in rows], sign)
     for start in range(0, len(changes), CHUNK):
         add_to_tallies(campaign_id, changes[start : start + CHUNK])
 
@@ -341,7 +320,14 @@ def _move(conditions: list, from_state: str, **values) -> list:
         update(Signature)
         .where(*conditions, Signature.state == from_state)
         .values(**values)
-        .returning(Signature.id, Signature.confirmed_at, Signature.country, Signature.postcode)
+        .returning(
+            Signature.id,
+            Signature.confirmed_at,
+            Signature.country,
+            Signature.postcode,
+            Signature.source,
+            Signature.referrer,
+        )
         .execution_options(synchronize_session=False)
     ).all()
 

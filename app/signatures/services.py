@@ -381,7 +381,8 @@ def _review_name(signature: Signature, moderation: str, actor_id: int | None, ac
 def recount_campaign(campaign: Campaign) -> int:
     """Rebuild a campaign's count and tallies from its rows (repair after a restore or edit).
 
-    The only place that scans a campaign's signatures for figures: one GROUP BY pass.
+    The only place that scans a campaign's signatures for figures: one GROUP BY pass for
+    the places and days, one each for the share channels and the referrers.
     """
     if db.engine.dialect.name == "postgresql":
         day = func.to_char(func.timezone("UTC", Signature.confirmed_at), "YYYY-MM-DD")
@@ -404,8 +405,23 @@ def recount_campaign(campaign: Campaign) -> int:
         by_country[country] = by_country.get(country, 0) + count
         by_postcode[postcode] = by_postcode.get(postcode, 0) + count
     pending = sum(row[4] for row in rows if row[0] == PENDING)
+    by_attribution = [
+        db.session.execute(
+            select(column, func.count())
+            .where(Signature.campaign_id == campaign.id, Signature.state == CONFIRMED)
+            .group_by(column)
+        ).all()
+        for column in (Signature.source, Signature.referrer)
+    ]
     set_confirmed_count(campaign.id, total)
-    rebuild_tallies(campaign.id, pending, by_day.items(), by_country.items(), by_postcode.items())
+    rebuild_tallies(
+        campaign.id,
+        pending,
+        by_day.items(),
+        by_country.items(),
+        by_postcode.items(),
+        *by_attribution,
+    )
     db.session.commit()
     page_cache().clear()
     return total
@@ -442,6 +458,9 @@ class CheckedSignature:
     state: str
     held_rule: str | None
     verified: bool
+    # Attribution, tallied when the signature is counted.
+    source: str
+    referrer: str
     campaign_id: int
     campaign_slug: str
     campaign_languages: tuple[str, ...]
@@ -511,6 +530,8 @@ def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
                     state=signature.state,
                     held_rule=signature.held_rule,
                     verified=signature.email_verified_at is not None,
+                    source=signature.source,
+                    referrer=signature.referrer,
                     campaign_id=campaign.id,
                     campaign_slug=campaign.slug,
                     campaign_languages=tuple(campaign.languages),
@@ -643,7 +664,14 @@ def _count_confirmation(
         db.session.commit()
         return True
     add_to_confirmed_count(campaign_id, 1)
-    tally_confirmed(campaign_id, now, details.country, details.postcode)
+    tally_confirmed(
+        campaign_id,
+        now,
+        details.country,
+        details.postcode,
+        source=checked.source,
+        referrer=checked.referrer,
+    )
     announced, total = announce_goal_and_count(campaign_id)
     db.session.commit()
     if announced is None and db.engine.dialect.name == "postgresql":

@@ -10,6 +10,8 @@ from app.campaigns.tallies import (
     DAY,
     LOCALITY,
     PENDING,
+    REFERRER,
+    SOURCE,
     CampaignTally,
     all_figures,
     locality_key,
@@ -48,6 +50,8 @@ def grouped_from_rows(campaign_id: int) -> dict:
             figures[(DAY, signature.confirmed_at.strftime("%Y-%m-%d"))] += 1
             figures[(COUNTRY, signature.country)] += 1
             figures[(LOCALITY, locality_key(signature.postcode)[0])] += 1
+            figures[(SOURCE, signature.source)] += 1
+            figures[(REFERRER, signature.referrer)] += 1
     return {key: count for key, count in figures.items() if count}
 
 
@@ -157,3 +161,18 @@ def test_concurrent_confirmations_on_postgres_keep_tallies_exact(app, client):
     figures = all_figures(campaign.id)
     assert figures == grouped_from_rows(campaign.id)
     assert figures[(COUNTRY, "FR")] == 24
+
+
+def test_share_channels_and_referrers_are_tallied_as_confirmed(app, client):
+    campaign = make_campaign(slug="c")
+    client.get("/c/c?source=whatsapp&referrer=riverside")  # the first touch is remembered
+    submit_signature(client, "c", email="one@example.org")
+    submit_signature(app.test_client(), "c", email="two@example.org")  # came directly
+    assert all_figures(campaign.id) == {(PENDING, ""): 2}  # only confirmed ones are tallied
+    for signature in pending_rows(campaign.id):
+        confirm_with_click(client, f"/confirm/{confirmation_token(signature)}")
+
+    figures = all_figures(campaign.id)
+    assert figures == grouped_from_rows(campaign.id)
+    assert figures[(SOURCE, "whatsapp")] == figures[(SOURCE, "")] == 1
+    assert figures[(REFERRER, "riverside")] == figures[(REFERRER, "")] == 1

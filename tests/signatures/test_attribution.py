@@ -104,9 +104,13 @@ def test_the_dashboard_shows_signatures_by_channel_and_referrer(client):
     owner = make_organiser(email="owner@example.org")
     campaign = make_campaign(slug="c", organisation=make_organisation(owner=owner))
     for n, (source, referrer) in enumerate([("whatsapp", "ally"), ("whatsapp", ""), ("", "")]):
-        signature = make_signature(campaign, state=CONFIRMED, email=f"s{n}@example.org")
-        signature.source, signature.referrer = source, referrer
-    db.session.commit()
+        make_signature(
+            campaign,
+            state=CONFIRMED,
+            email=f"s{n}@example.org",
+            source=source,
+            referrer=referrer,
+        )
     log_in_as(client, owner)
     html = client.get(f"/dashboard/campaigns/{campaign.id}").get_data(as_text=True)
     sources = html[html.index('id="sources-table"') :]

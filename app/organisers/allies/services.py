@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.campaigns.models import Ally, Campaign
+from app.campaigns.tallies import REFERRER, figures_of
 from app.core.audit import record_event
 from app.core.database import utcnow
 from app.extensions import db
@@ -57,18 +58,7 @@ def campaign_allies(campaign: Campaign) -> list[AllyRow]:
 
 def confirmed_by_code(campaign_id: int, codes: list[str]) -> dict[str, int]:
     """Confirmed signatures of the campaign per referrer code, for these codes."""
-    if not codes:
-        return {}
-    rows = db.session.execute(
-        select(Signature.referrer, func.count())
-        .where(
-            Signature.campaign_id == campaign_id,
-            Signature.referrer.in_(codes),
-            Signature.state == CONFIRMED,
-        )
-        .group_by(Signature.referrer)
-    )
-    return {code: count for code, count in rows}
+    return figures_of(campaign_id, REFERRER, codes) if codes else {}
 
 
 def ally_names(campaign_id: int) -> dict[str, str]:

@@ -17,6 +17,8 @@ from app.campaigns.models import Campaign
 from app.campaigns.tallies import (
     COUNTRY,
     LOCALITY,
+    REFERRER,
+    SOURCE,
     confirmed_by_day,
     pending_count,
     top_figures,
@@ -41,6 +43,8 @@ from app.signatures.models import (
 CHART_DAYS = 90
 PAGE_SIZE = 50
 TOP = 10
+# Share channels shown: every channel there is, up to a bound (codes are free-form).
+SOURCES = 50
 # Above every code point: "name_search < prefix + this" ends the range of the prefix.
 AFTER_EVERY_PREFIX = "\U0010ffff"
 
@@ -136,23 +140,13 @@ def campaign_figures(campaign: Campaign, language: str, today: date | None = Non
         days,
         countries,
         localities,
-        sources=confirmed_by(campaign.id, Signature.source),
-        referrers=confirmed_by(campaign.id, Signature.referrer, limit=TOP),
+        sources=[(key, count) for key, _, count in top_figures(campaign.id, SOURCE, SOURCES)],
+        # The top referrers, "" (no referrer) left out.
+        referrers=[
+            (key, count) for key, _, count in top_figures(campaign.id, REFERRER, TOP + 1) if key
+        ][:TOP],
         ally_names=ally_names(campaign.id),
     )
-
-
-def confirmed_by(campaign_id: int, column, limit: int | None = None) -> list[tuple[str, int]]:
-    """Confirmed signatures grouped by an attribution column, most first ("" for none)."""
-    query = (
-        select(column, func.count())
-        .where(Signature.campaign_id == campaign_id, Signature.state == CONFIRMED)
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-    )
-    if limit is not None:
-        query = query.where(column != "").limit(limit)
-    return [(value, count) for value, count in db.session.execute(query)]
 
 
 # Signature list -----------------------------------------------------------------------
