@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from app.campaigns.models import Ally, Campaign
+from app.core.cache import page_cache
 from app.core.database import begin_read_only
 from app.core.headers import ANY_SITE
 from app.extensions import db
@@ -102,30 +103,57 @@ def campaign_ally(campaign_id: int, code: str) -> AllyQuestion | None:
     return AllyQuestion(row.name, row.contact_question) if row else None
 
 
-def widget_frame_ancestors(campaign_id: int) -> str:
-    """The CSP frame-ancestors of the campaign's widget pages (case 27).
+@dataclass(frozen=True)
+class WidgetAllies:
+    """What the widget needs of a campaign's allies, cached a moment with the page data."""
+
+    # CSP frame-ancestors of the campaign's widget pages.
+    frame_ancestors: str
+    # Referrer code -> the ally's name and question.
+    questions: tuple[tuple[str, AllyQuestion], ...]
+
+    def ally(self, code: str) -> AllyQuestion | None:
+        """The name and question of the ally whose referrer code is `code`, if any."""
+        return dict(self.questions).get(code) if code else None
+
+
+def widget_allies(campaign_id: int) -> WidgetAllies:
+    """The campaign's framing and its allies' questions, read at most once a moment.
+
+    The widget is the hottest page an ally's site serves: like its HTML, what it knows of
+    the allies is kept for PAGE_CACHE_SECONDS (the organisers' changes clear it at once).
+    """
+    return page_cache().get_or_compute(
+        ("widget-allies", campaign_id), lambda: _read(lambda: _widget_allies(campaign_id))
+    )
+
+
+def _widget_allies(campaign_id: int) -> WidgetAllies:
+    only_allies = db.session.scalar(
+        select(Campaign.widget_allies_only).where(Campaign.id == campaign_id)
+    )
+    allies = db.session.execute(
+        select(Ally.code, Ally.name, Ally.contact_question, Ally.sites)
+        .where(Ally.campaign_id == campaign_id)
+        .order_by(Ally.id)
+    ).all()
+    questions = tuple((a.code, AllyQuestion(a.name, a.contact_question)) for a in allies)
+    sites = [a.sites for a in allies] if only_allies else None
+    return WidgetAllies(frame_ancestors(sites), questions)
+
+
+def frame_ancestors(allies_sites: list[str] | None) -> str:
+    """frame-ancestors for these allies' stored sites; None: the campaign lets any site.
 
     Any site, unless the campaign allows only its allies' sites: then exactly those and
     this site itself (its team's "Share and embed" page previews the widget). Each stored
     site is checked again on the way out, so a bad row can never put anything else into
     the header.
     """
-
-    def read():
-        only_allies = db.session.scalar(
-            select(Campaign.widget_allies_only).where(Campaign.id == campaign_id)
-        )
-        if not only_allies:
-            return None
-        return db.session.scalars(
-            select(Ally.sites).where(Ally.campaign_id == campaign_id).order_by(Ally.id)
-        ).all()
-
-    rows = _read(read)
-    if rows is None:
+    if allies_sites is None:
         return ANY_SITE
     sites: dict[str, None] = {OWN_SITE: None}
-    for stored in rows:
+    for stored in allies_sites:
         for site in stored.split():
             try:
                 sites[normalise_origin(site)] = None

@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.campaigns.allies import campaign_ally, widget_frame_ancestors
+from app.campaigns.allies import widget_allies
 from app.campaigns.pages import CampaignPage, get_campaign_page
 from app.core.cache import page_cache
 from app.core.form_failures import shows_form_again
@@ -79,7 +79,8 @@ def widget(slug):
     """
     page = load_widget_page(slug)
     referrer = referrer_code(request.args.get("referrer"))
-    ally = campaign_ally(page.id, referrer)
+    allies = widget_allies(page.id)
+    ally = allies.ally(referrer)
     token_slot = current_app.extensions[CSRF_SLOT_KEY]
     stamp_slot = current_app.extensions[STAMP_SLOT_KEY]
 
@@ -101,13 +102,13 @@ def widget(slug):
 def widget_form(page: CampaignPage) -> EmbedSignForm:
     """The widget's form as posted, asking the question of the ally its referrer names."""
     form = EmbedSignForm.for_page(page)
-    form.ask_ally(campaign_ally(page.id, form.referrer.data or ""))
+    form.ask_ally(widget_allies(page.id).ally(form.referrer.data or ""))
     return form
 
 
 def frameable(page: CampaignPage, response):
     """Let the sites the campaign allows frame this widget response: any, or its allies'."""
-    return allow_framing(response, widget_frame_ancestors(page.id))
+    return allow_framing(response, widget_allies(page.id).frame_ancestors)
 
 
 def render_widget(page: CampaignPage, form: EmbedSignForm, status=200, keep_form=False):

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.campaigns.models import Ally, Campaign
 from app.campaigns.tallies import REFERRER, figures_of
 from app.core.audit import record_event
+from app.core.cache import page_cache
 from app.core.database import utcnow
 from app.extensions import db
 from app.signatures.models import CONFIRMED, Signature
@@ -92,6 +93,12 @@ def _audit(action: str, ally: Ally, campaign: Campaign, actor_id: int | None, **
     )
 
 
+def _commit() -> None:
+    db.session.commit()
+    # The widget keeps the allies' questions and framing a moment: show the change now.
+    page_cache().clear()
+
+
 def add_ally(
     campaign: Campaign,
     actor_id: int | None,
@@ -116,7 +123,7 @@ def add_ally(
         db.session.rollback()
         raise CodeTaken(code) from error
     _audit("ally.added", ally, campaign, actor_id, code=code, sites=sites)
-    db.session.commit()
+    _commit()
     return ally
 
 
@@ -137,21 +144,21 @@ def update_ally(
     """Change an ally's name, sites and question; its code stays (signatures keep it)."""
     ally.name, ally.sites, ally.contact_question = name, "\n".join(sites), contact_question
     _audit("ally.changed", ally, campaign, actor_id, sites=sites)
-    db.session.commit()
+    _commit()
 
 
 def remove_ally(ally: Ally, campaign: Campaign, actor_id: int | None) -> None:
     """Remove an ally; the signatures it brought keep its code (and still count)."""
     _audit("ally.removed", ally, campaign, actor_id, code=ally.code)
     db.session.delete(ally)
-    db.session.commit()
+    _commit()
 
 
 def renew_stats_link(ally: Ally, campaign: Campaign, actor_id: int | None) -> None:
     """Give the ally a new stats link; the old one stops working at once."""
     ally.stats_key = new_stats_key()
     _audit("ally.stats_link_renewed", ally, campaign, actor_id)
-    db.session.commit()
+    _commit()
 
 
 def set_widget_allies_only(campaign: Campaign, actor_id: int | None, allies_only: bool) -> None:
@@ -165,7 +172,7 @@ def set_widget_allies_only(campaign: Campaign, actor_id: int | None, allies_only
         organisation_id=campaign.organisation_id,
         allies_only=allies_only,
     )
-    db.session.commit()
+    _commit()
 
 
 def _day_of_confirmation():
