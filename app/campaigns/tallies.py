@@ -102,11 +102,16 @@ def _execute_rows(rows: list[dict], labels_only: bool = False) -> None:
     )
 
 
-# Locality labels this process has written (or seen written): a SPELLING row is never
-# changed once there, so writing it again would only cost a statement. Bounded, since a
-# long-running worker sees many localities; forgetting one merely writes it again.
-_labels_written: OrderedDict[tuple[int, str], None] = OrderedDict()
+# The app remembers the locality labels it has written: a SPELLING row is never changed
+# once there, so writing it again would only cost a statement. Bounded, since a
+# long-running worker sees many localities; forgetting one merely writes it again. Kept
+# per app (per database), never per module.
+LABELS_WRITTEN = "rally.tally_labels_written"
 _LABELS_REMEMBERED = 50_000
+
+
+def _labels_written() -> OrderedDict:
+    return current_app.extensions.setdefault(LABELS_WRITTEN, OrderedDict())
 
 
 def add_to_tallies(campaign_id: int, changes: Iterable[tuple[str, str, int, str]]) -> None:
@@ -124,17 +129,18 @@ def add_to_tallies(campaign_id: int, changes: Iterable[tuple[str, str, int, str]
     ]
     if rows:
         _execute_rows(rows)
+    written = _labels_written()
     labels = [
         dict(campaign_id=campaign_id, dimension=SPELLING, key=k, shard=0, count=0, label=label)
         for _, k, _, label in changes
-        if label and (campaign_id, k) not in _labels_written
+        if label and (campaign_id, k) not in written
     ]
     if labels:
         _execute_rows(labels, labels_only=True)
         for row in labels:
-            _labels_written[(campaign_id, row["key"])] = None
-        while len(_labels_written) > _LABELS_REMEMBERED:
-            _labels_written.popitem(last=False)
+            written[(campaign_id, row["key"])] = None
+        while len(written) > _LABELS_REMEMBERED:
+            written.popitem(last=False)
 
 
 def tally_signed(campaign_id: int) -> None:

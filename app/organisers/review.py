@@ -9,6 +9,7 @@ conditional UPDATE actually changed, so concurrent actions never count a row twi
 
 import calendar
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -47,6 +48,9 @@ INVALIDATE = "invalidate"
 RELEASE = "release"
 REVIEW_HOURS = 48
 TOP = 10
+# The shares and top IPs, networks and domains are those of the latest signatures, at
+# most this many: a flood is recent, and the desk never reads a whole large campaign.
+REVIEW_SAMPLE = 5_000
 SHORT_HASH = 8  # characters of a keyed hash shown on the page
 REASON_MAX = 500
 HASH_PATTERN = re.compile(r"^[0-9a-f]{1,32}$")
@@ -178,7 +182,11 @@ class TopKey:
 
 @dataclass(frozen=True)
 class ReviewFigures:
-    """What the review desk shows about one campaign's signatures (every state)."""
+    """What the review desk shows about one campaign's signatures (every state).
+
+    `total` is the number of signatures the shares and tops were counted over: all of
+    them, or the latest REVIEW_SAMPLE when `sampled`.
+    """
 
     total: int
     hours: list[tuple[datetime, int]]
@@ -189,6 +197,7 @@ class ReviewFigures:
     plus_addressed: int
     held: int
     held_by_rule: list[tuple[str, int]] = field(default_factory=list)
+    sampled: bool = False
 
     def percent(self, part: int) -> float | None:
         """`part` as a percentage of all signatures (None when there are none)."""
@@ -216,34 +225,36 @@ def _per_hour(campaign_id: int, now: datetime) -> list[tuple[datetime, int]]:
     return [(moment, counts.get(moment.strftime("%Y-%m-%d %H"), 0)) for moment in hours]
 
 
-def _top(campaign_id: int, column) -> list[TopKey]:
-    rows = db.session.execute(
-        select(column, func.count().label("n"))
-        .where(Signature.campaign_id == campaign_id, column.is_not(None))
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-        .limit(TOP)
-    )
-    return [TopKey(key, key[:SHORT_HASH], int(n)) for key, n in rows]
+def _top(counts: Counter) -> list[TopKey]:
+    top = sorted(((n, key) for key, n in counts.items() if key), key=lambda x: (-x[0], x[1]))
+    return [TopKey(key, key[:SHORT_HASH], n) for n, key in top[:TOP]]
 
 
 def review_figures(campaign: Campaign, now: datetime | None = None) -> ReviewFigures:
-    """Signatures per hour (last 48 h), the top IP hashes, networks and domains, the shares."""
+    """Signatures per hour (last 48 h), the top IP hashes, networks and domains, the shares.
+
+    The tops and shares count the latest REVIEW_SAMPLE signatures (all, in a smaller
+    campaign): one read of that many index entries and rows, however large the campaign.
+    """
     now = now or utcnow()
     campaign_id = campaign.id
-    domains = db.session.execute(
-        select(Signature.email_domain, func.count())
-        .where(Signature.campaign_id == campaign_id)
-        .group_by(Signature.email_domain)
-    ).all()
-    total = sum(n for _, n in domains)
-    disposable = {domain for domain, _ in domains if domain and is_disposable(domain)}
-    top_domains = sorted(((n, d) for d, n in domains if d), key=lambda x: (-x[0], x[1]))[:TOP]
-    plus_addressed = db.session.execute(
-        select(func.count()).where(
-            Signature.campaign_id == campaign_id, Signature.email.like("%+%@%")
+    latest = db.session.execute(
+        select(
+            Signature.email_domain,
+            Signature.ip_hash,
+            Signature.network_hash,
+            Signature.email.like("%+%@%"),
         )
-    ).scalar()
+        .where(Signature.campaign_id == campaign_id)
+        .order_by(Signature.created_at.desc())
+        .limit(REVIEW_SAMPLE)
+    ).all()
+    domains, ips, networks = Counter(), Counter(), Counter()
+    for domain, ip_hash, network_hash, _ in latest:
+        domains[domain] += 1
+        ips[ip_hash] += 1
+        networks[network_hash] += 1
+    disposable = {domain for domain in domains if domain and is_disposable(domain)}
     held_by_rule = [
         (rule or "", int(n))
         for rule, n in db.session.execute(
@@ -254,15 +265,16 @@ def review_figures(campaign: Campaign, now: datetime | None = None) -> ReviewFig
         )
     ]
     return ReviewFigures(
-        total=int(total),
+        total=len(latest),
         hours=_per_hour(campaign_id, now),
-        top_ips=_top(campaign_id, Signature.ip_hash),
-        top_networks=_top(campaign_id, Signature.network_hash),
-        top_domains=[TopKey(d, d, int(n), d in disposable) for n, d in top_domains],
-        disposable=sum(n for d, n in domains if d in disposable),
-        plus_addressed=int(plus_addressed or 0),
+        top_ips=_top(ips),
+        top_networks=_top(networks),
+        top_domains=[TopKey(d.key, d.key, d.count, d.key in disposable) for d in _top(domains)],
+        disposable=sum(domains[d] for d in disposable),
+        plus_addressed=sum(1 for *_, plus in latest if plus),
         held=sum(n for _, n in held_by_rule),
         held_by_rule=held_by_rule,
+        sampled=len(latest) == REVIEW_SAMPLE,
     )
 
 

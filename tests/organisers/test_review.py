@@ -11,6 +11,7 @@ from app.core.audit import AuditEvent
 from app.core.database import utcnow
 from app.core.outbox import OutboxEmail, write_templated_email
 from app.extensions import db
+from app.organisers import review
 from app.organisers.models import Role
 from app.organisers.review import (
     AlreadyUndone,
@@ -35,6 +36,7 @@ from app.signatures.models import (
 )
 from app.signatures.services import recount_campaign
 from tests.factories import (
+    log_in_as,
     make_campaign,
     make_held_signature,
     make_member,
@@ -388,6 +390,26 @@ def test_figures_show_hours_tops_shares_and_held_rules(team):
     assert (figures.disposable, figures.plus_addressed, figures.held) == (3, 1, 3)
     assert figures.held_by_rule == [("disposable", 2), ("same_ip", 1)]
     assert round(figures.percent(figures.held)) == 43
+
+
+def test_figures_of_a_large_campaign_count_its_latest_signatures(team, monkeypatch, client):
+    campaign, owner, _ = team
+    monkeypatch.setattr(review, "REVIEW_SAMPLE", 4)
+    now = utcnow()
+    for n in range(3):  # an old burst from one address, beyond the latest 4
+        signals(make_signature(campaign), ip_hash=BAD_IP, created_at=now - timedelta(days=9 + n))
+    for n in range(4):
+        signals(make_signature(campaign, email=f"new{n}@mailinator.com"), created_at=now)
+    make_held_signature(campaign)  # older than the latest 4, still counted as held
+
+    figures = review_figures(campaign, now)
+
+    assert figures.sampled and figures.total == 4
+    assert figures.top_ips == [] and figures.disposable == 4
+    assert figures.held == 1
+    log_in_as(client, owner)
+    page = client.get(f"/dashboard/campaigns/{campaign.id}/review").get_data(as_text=True)
+    assert "Latest signatures, in every state, counted below" in page
 
 
 # Alerts -------------------------------------------------------------------------------
