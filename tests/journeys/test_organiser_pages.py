@@ -12,7 +12,15 @@ from app.core.database import utcnow
 from app.exports.models import Export, ExportKind, ExportStatus
 from app.extensions import db
 from app.organisers.models import Role
-from tests.factories import log_in_as, make_campaign, make_member, make_organisation
+from app.signatures.models import CONFIRMED
+from app.signatures.services import recount_campaign
+from tests.factories import (
+    log_in_as,
+    make_campaign,
+    make_member,
+    make_organisation,
+    make_signature,
+)
 from tests.journeys.conftest import DESKTOP, PHONE
 
 # The public pages' reading column (static/css/site.css: main's max-inline-size).
@@ -140,3 +148,33 @@ def test_on_a_phone_progress_and_download_show_without_scrolling_the_table(
         for shown in (row.locator("td").first, row.locator("a[href$='/download']")):
             box = shown.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= width, (index, box)
+
+
+# Each text element of the chart: its size on the screen (the font size in the SVG's user
+# units times the SVG's scale) and whether it lies inside the drawing.
+CHART_TEXTS = """(svg) => {
+  const frame = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll("text")].map((text) => {
+    const box = text.getBoundingClientRect();
+    return {
+      text: text.textContent,
+      px: parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a,
+      inside: box.left >= frame.left - 0.5 && box.right <= frame.right + 0.5,
+    };
+  });
+}"""
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_on_a_phone_the_chart_labels_are_at_least_12_px(team, open_page, language):
+    owner, campaign = team
+    for _ in range(3):
+        make_signature(campaign, state=CONFIRMED)
+    recount_campaign(campaign)
+
+    tab = open_page(owner, f"/dashboard/campaigns/{campaign.id}", PHONE, language)
+
+    texts = tab.locator("svg.chart").evaluate(CHART_TEXTS)
+    assert len(texts) >= 3, texts  # the top figure and the first and last days at least
+    for text in texts:
+        assert text["px"] >= 12 and text["inside"], text
