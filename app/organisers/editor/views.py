@@ -329,7 +329,13 @@ def publish(campaign, role):
 
     def step():
         publish_campaign(campaign, current_user.id)
-        flash(_("Published. Anyone can now see and sign the petition."))
+        # The next thing a team does is spread it: the flash points at where to start.
+        flash(
+            _(
+                "Published. Anyone can now see and sign the petition. To spread it, open "
+                "“Share and embed” below: links per channel, QR codes and the widget."
+            )
+        )
 
     return _lifecycle(campaign, step)
 

@@ -22,6 +22,7 @@ from tests.factories import (
     make_organisation,
     make_organiser,
 )
+from tests.html import parse, text
 
 NEW_DRAFT = {
     "language": "en",
@@ -329,6 +330,21 @@ def test_publish_needs_a_confirmed_email(client, team):
     html = lifecycle(client, campaign, "publish")
     assert "Confirm your email address before publishing" in html
     assert campaign_named("c").status == DRAFT
+
+
+def test_after_publishing_the_page_points_to_share_and_embed(client, team):
+    campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
+    editor_client(client, team)
+    share = f"/dashboard/campaigns/{campaign.id}/share"
+    assert parse(client.get(f"/dashboard/campaigns/{campaign.id}/edit").text).select(
+        f'a[href="{share}"]'
+    ) == []  # a draft has nothing to share yet
+
+    page = parse(lifecycle(client, campaign, "publish"))
+
+    assert "Share and embed" in text(page.one(".flash"))
+    link = page.one(f'#share-and-embed a[href="{share}"]')
+    assert text(link).startswith("Share and embed")
 
 
 def test_publish_refuses_a_deadline_in_the_past(client, team):
