@@ -336,9 +336,8 @@ def test_after_publishing_the_page_points_to_share_and_embed(client, team):
     campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
     editor_client(client, team)
     share = f"/dashboard/campaigns/{campaign.id}/share"
-    assert parse(client.get(f"/dashboard/campaigns/{campaign.id}/edit").text).select(
-        f'a[href="{share}"]'
-    ) == []  # a draft has nothing to share yet
+    draft_page = parse(client.get(f"/dashboard/campaigns/{campaign.id}/edit").text)
+    assert draft_page.select(f'a[href="{share}"]') == []  # a draft has nothing to share yet
 
     page = parse(lifecycle(client, campaign, "publish"))
 
