@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core.database import utcnow
+from app.core.database import MAX_ROW_ID, utcnow
 from app.core.rate_limits import configured_limit
 from app.exports import jobs, services
 from app.exports.forms import (
@@ -71,8 +71,8 @@ def _pdf_form(campaign, formdata=True) -> PdfExportForm:
     return form
 
 
-def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200):
-    """The list of exports and the two forms."""
+def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200, downloading=None):
+    """The list of exports and the two forms; `downloading` is an export whose file starts."""
     exports = services.exports_of(campaign)
     html = render_template(
         "exports/index.html",
@@ -81,6 +81,7 @@ def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200
         role=role,
         exports=exports,
         refresh=any(export.status in ACTIVE for export, _email in exports),
+        downloading=downloading,
         csv_form=csv_form or CsvExportForm(prefix="csv", formdata=None),
         pdf_form=pdf_form or _pdf_form(campaign, formdata=False),
         column_labels=COLUMN_LABELS,
@@ -93,8 +94,23 @@ def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200
 @bp.get("/dashboard/campaigns/<int:campaign_id>/exports")
 @campaign_role(Role.EDITOR)
 def index(campaign, role):
-    """Earlier exports, with their progress, and the forms to start one."""
-    return render_exports_page(campaign, role)
+    """Earlier exports, with their progress, and the forms to start one.
+
+    `?download=<id>` is where the password prompt sends an organiser back to: the page
+    starts that export's download itself and says so.
+    """
+    downloading = None
+    wanted = request.args.get("download", type=int)
+    if wanted is not None and 0 < wanted <= MAX_ROW_ID:
+        export = services.export_of_campaign(campaign, wanted)
+        # Only a download that will be sent: never a loop back to the password prompt.
+        if (
+            export is not None
+            and export.status == ExportStatus.DONE
+            and services.login_is_recent(current_user.authenticated_at)
+        ):
+            downloading = export
+    return render_exports_page(campaign, role, downloading=downloading)
 
 
 @bp.post("/dashboard/campaigns/<int:campaign_id>/exports")
@@ -155,7 +171,10 @@ def download(campaign, role, export_id):
     """The finished file, as an attachment, after a recent login."""
     export = _export_or_404(campaign, export_id)
     if not services.login_is_recent(current_user.authenticated_at):
-        return redirect(url_for(".reauthenticate", next=request.full_path.rstrip("?")), code=303)
+        # Back to the exports page afterwards, which starts the download: sent straight to
+        # the file, the browser would stay on the prompt with the password still typed in.
+        back = url_for(".index", campaign_id=campaign.id, download=export.id)
+        return redirect(url_for(".reauthenticate", next=back), code=303)
     path = services.export_file(export)
     if path is None:
         flash(_("This export has no file to download."))

@@ -5,20 +5,24 @@ readable on a phone, and the Share and embed page's widget preview fits its form
 """
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 
 from app.core.database import utcnow
+from app.exports import services as exports
 from app.exports.models import Export, ExportKind, ExportStatus
 from app.extensions import db
-from app.organisers.models import Role
+from app.organisers.models import Membership, OrganiserSession, Role
 from app.signatures.models import CONFIRMED
 from app.signatures.services import recount_campaign
 from tests.factories import (
+    ORGANISER_PASSWORD,
     log_in_as,
     make_campaign,
     make_member,
     make_organisation,
+    make_organiser_with_password,
     make_signature,
 )
 from tests.journeys.conftest import DESKTOP, PHONE
@@ -41,8 +45,9 @@ def open_page(app, client, browser, live_server):
     """Open an organiser page in a new browser context, logged in as `organiser`."""
     contexts = []
 
-    def open_page(organiser, path, viewport, language="en"):
-        log_in_as(client, organiser)
+    def open_page(organiser, path, viewport, language="en", logged_in_minutes_ago=0):
+        session = db.session.get(OrganiserSession, log_in_as(client, organiser))
+        session.authenticated_at = utcnow() - timedelta(minutes=logged_in_minutes_ago)
         cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
         db.session.commit()  # release the test's transaction: the server reads this database
         context = browser.new_context(
@@ -178,3 +183,29 @@ def test_on_a_phone_the_chart_labels_are_at_least_12_px(team, open_page, languag
     assert len(texts) >= 3, texts  # the top figure and the first and last days at least
     for text in texts:
         assert text["px"] >= 12 and text["inside"], text
+
+
+def test_after_the_password_prompt_the_download_starts_on_the_exports_page(
+    team, open_page, live_server
+):
+    _owner, campaign = team
+    editor = make_organiser_with_password()
+    db.session.add(
+        Membership(organisation_id=campaign.organisation_id, organiser=editor, role=Role.EDITOR)
+    )
+    make_signature(campaign, state=CONFIRMED)
+    export = exports.request_export(campaign, editor, ExportKind.CSV, {})
+    exports.run_export(export.id)
+    export_id = export.id
+
+    tab = open_page(editor, exports_path(campaign), DESKTOP, logged_in_minutes_ago=60)
+    tab.locator("#exports-table a[href$='/download']").click()
+    tab.fill("#password", ORGANISER_PASSWORD)
+    with tab.expect_download() as download:
+        tab.locator("main form[action^='/reauthenticate'] button").click()
+        tab.wait_for_selector("#download-started", timeout=10_000)
+
+    assert download.value.suggested_filename.endswith(".csv")
+    assert tab.url == f"{live_server}{exports_path(campaign)}?download={export_id}"
+    assert "has started" in tab.locator("#download-started").inner_text()
+    assert tab.locator("input[type=password]").count() == 0
