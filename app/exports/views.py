@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.database import MAX_ROW_ID, utcnow
+from app.core.i18n import language_option
 from app.core.rate_limits import configured_limit
 from app.exports import jobs, services
 from app.exports.forms import (
@@ -65,7 +66,7 @@ def _language() -> str:
 
 def _pdf_form(campaign, formdata=True) -> PdfExportForm:
     form = PdfExportForm(prefix="pdf") if formdata else PdfExportForm(prefix="pdf", formdata=None)
-    form.language.choices = [(language, language) for language in campaign.languages]
+    form.language.choices = [language_option(language) for language in campaign.languages]
     if form.language.data is None:
         form.language.data = campaign.default_language
     return form

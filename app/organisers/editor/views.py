@@ -32,7 +32,7 @@ from app.campaigns.services import (
     unpublish_campaign,
 )
 from app.core.database import utcnow
-from app.core.i18n import language_name
+from app.core.i18n import language_name, language_option
 from app.core.text import render_markdown
 from app.core.urls import absolute_url
 from app.organisers.access import admin_required, campaign_role, organisation_role
@@ -128,9 +128,7 @@ def _new_campaign(organisation):
 
 def _settings_form(campaign) -> SettingsForm:
     form = SettingsForm() if request.method == "POST" else SettingsForm(formdata=None)
-    form.default_language.choices = [
-        (code, f"{_language_label(code)}") for code in campaign.languages
-    ]
+    form.default_language.choices = [language_option(code) for code in campaign.languages]
     return form
 
 
