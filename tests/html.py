@@ -25,6 +25,13 @@ class Page:
         assert len(found) == 1, f"{len(found)} elements match {selector!r}"
         return found[0]
 
+    def table_rows(self, table: str) -> list[list[str]]:
+        """The text of each cell (th or td) of each body row of the table `table` selects."""
+        return [
+            [text(cell) for cell in row if tag(cell) in ("th", "td")]
+            for row in self.select(f"{table} tbody tr")
+        ]
+
     def texts(self, selector: str) -> list[str]:
         """The text of each element matching `selector`, spaces collapsed."""
         return [text(element) for element in self.select(selector)]

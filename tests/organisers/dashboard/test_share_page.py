@@ -5,8 +5,18 @@ import re
 
 import pytest
 
+from app.signatures.models import CONFIRMED
 from tests.conftest import BASE_URL
-from tests.factories import log_in_as, make_ally, make_campaign, make_campaign_team
+from tests.factories import (
+    log_in_as,
+    make_ally,
+    make_campaign,
+    make_campaign_team,
+    make_organisation,
+    make_organiser,
+    make_signature,
+)
+from tests.html import parse
 
 
 @pytest.fixture
@@ -128,3 +138,41 @@ def test_a_code_that_is_no_ally_of_this_campaign_is_refused(client, team):
     assert status == 400
     assert 'id="referrer-error"' in html
     assert "referrer=theirs" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [
+        ("en", ["Embedded widget", "QR code", "Copied link", "newsletter"]),
+        ("ar", ["الأداة المضمّنة", "رمز QR", "رابط منسوخ", "newsletter"]),
+    ],
+)
+def test_channels_are_named_not_coded_in_the_pages_language(client, language, names):
+    owner = make_organiser()
+    campaign = make_campaign(slug="c", organisation=make_organisation(owner=owner))
+    for count, source in zip((4, 3, 2, 1), ("embed", "qr", "link", "newsletter"), strict=True):
+        for _ in range(count):
+            make_signature(campaign, state=CONFIRMED, source=source)
+    log_in_as(client, owner)
+
+    page = parse(client.get(f"/dashboard/campaigns/{campaign.id}?lang={language}").text)
+
+    assert [row[0] for row in page.table_rows("#sources-table")] == names
+    # A team's own code reads left to right, whatever the page's direction.
+    assert page.one("#sources-table bdi[dir=ltr]").text == "newsletter"
+
+
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [
+        ("en", ["Copied link", "Email", "WhatsApp", "QR code", "newsletter"]),
+        ("ar", ["رابط منسوخ", "البريد الإلكتروني", "WhatsApp", "رمز QR", "newsletter"]),
+    ],
+)
+def test_each_link_is_labelled_with_its_channels_name(client, team, language, names):
+    log_in_as(client, team["viewer"])
+
+    _, html = share_page(client, team, f"?source=newsletter&lang={language}")
+
+    labels = parse(html).texts(".share-kit__links label")
+    assert [labels[0], labels[1], labels[2], labels[-2], labels[-1]] == names
