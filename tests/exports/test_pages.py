@@ -115,6 +115,21 @@ def test_a_form_with_no_columns_is_shown_again_with_the_problem(client):
     assert db.session.execute(select(Export)).first() is None
 
 
+@pytest.mark.parametrize("role", ["owner", "editor"])
+def test_the_email_column_starts_unticked_and_the_page_says_so(client, role):
+    _organisation, campaign, owner, editor = team()
+    log_in_as(client, owner if role == "owner" else editor)
+
+    page = parse(client.get(exports_path(campaign)).text)
+
+    email = page.one("input[name=csv-columns][value=email]")
+    assert "checked" not in email.attrib
+    said = text(page.one("#email-column"))
+    assert said.startswith("Email addresses are left out unless you tick “Email address”.")
+    # Only an owner's file can carry everyone's address.
+    assert ("every signer's address" in said) is (role == "owner")
+
+
 def test_editor_csv_has_no_emails_without_consent_owner_csv_has_them(client):
     _organisation, campaign, owner, editor = team()
     make_signature(campaign, state="confirmed", email="private@example.org")

@@ -152,8 +152,15 @@ def render_edit_page(campaign, role, settings=None, add_form=None, status=200):
     if settings is None:
         settings = _settings_form(campaign)
         _fill_settings(settings, campaign)
-    add_form = add_form or AddLanguageForm(formdata=None)
-    add_form.language.choices = language_choices(exclude=campaign.languages)
+    if add_form is None:
+        add_form = AddLanguageForm(formdata=None)
+        add_form.language.data = ""
+    # Nothing is chosen until the editor chooses: a first language in the list would be
+    # added by a press of the button.
+    add_form.language.choices = [
+        ("", _("Choose a language")),
+        *language_choices(exclude=campaign.languages),
+    ]
     return render_template(
         "editor/edit.html",
         campaign=campaign,

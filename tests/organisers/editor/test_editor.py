@@ -305,6 +305,27 @@ def test_an_unknown_language_is_refused_and_the_default_cannot_be_removed(client
     assert actions(campaign.id)[-1] == "campaign.language_removed"
 
 
+def test_adding_a_language_starts_on_choose_a_language(client, team):
+    campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
+    editor_client(client, team)
+    edit = f"/dashboard/campaigns/{campaign.id}/edit"
+    add = "form[action$='/languages']"
+
+    first = parse(client.get(edit).text).select(f"{add} select#language option")[0]
+
+    assert (first.get("value"), text(first), "selected" in first.attrib) == (
+        "",
+        "Choose a language",
+        True,
+    )
+    response = post(client, f"/dashboard/campaigns/{campaign.id}/languages", form_page=edit)
+    assert response.status_code == 400
+    page = parse(response.text)
+    assert text(page.one(f"{add} #language-error")) == "Error: Choose a language."
+    assert page.one(f"{add} select#language").get("aria-invalid") == "true"
+    assert campaign_named("c").languages == ["en"]
+
+
 def test_text_errors_are_shown_next_to_fields(client, team):
     campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
     editor_client(client, team)
