@@ -209,3 +209,33 @@ def test_after_the_password_prompt_the_download_starts_on_the_exports_page(
     assert tab.url == f"{live_server}{exports_path(campaign)}?download={export_id}"
     assert "has started" in tab.locator("#download-started").inner_text()
     assert tab.locator("input[type=password]").count() == 0
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_widget_preview_fits_its_form_and_the_qr_code_shows(
+    team, open_page, language, viewport
+):
+    owner, campaign = team
+
+    tab = open_page(owner, f"/dashboard/campaigns/{campaign.id}/share", viewport, language)
+
+    qr = tab.locator("img#qr-code")
+    qr.scroll_into_view_if_needed()
+    assert qr.evaluate("(img) => img.complete && img.naturalWidth > 0")
+    preview = tab.locator("#widget-preview iframe")
+    preview.scroll_into_view_if_needed()
+    frame = preview.element_handle().content_frame()
+    sign = frame.locator("form button[type=submit]")
+    sign.wait_for()
+    # embed.js sizes the frame from the widget's own height message (it starts at 800 px).
+    tab.wait_for_function(
+        """() => {
+          const frame = document.querySelector("#widget-preview iframe");
+          const inner = frame.contentDocument.documentElement.getBoundingClientRect().height;
+          return Math.abs(frame.getBoundingClientRect().height - inner) <= 2;
+        }"""
+    )
+    button, box = sign.bounding_box(), preview.bounding_box()
+    assert box["y"] <= button["y"] and button["y"] + button["height"] <= box["y"] + box["height"]
+    assert frame.evaluate("document.scrollingElement.scrollHeight <= innerHeight + 1")

@@ -46,6 +46,8 @@ class ShareKit:
     script: str
     iframe: str
     preview_url: str
+    language: str
+    referrer: str
 
 
 def make_share_kit(
@@ -76,4 +78,6 @@ def make_share_kit(
         preview_url=url_for(
             "embed.widget", slug=campaign.slug, lang=language, referrer=referrer or None
         ),
+        language=language,
+        referrer=referrer,
     )

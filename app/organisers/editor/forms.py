@@ -149,10 +149,18 @@ def summary_field():
     )
 
 
+# The petition text is the page's longest: a box about twelve lines tall shows a few
+# paragraphs at once (a browser's default is two lines).
+BODY_ROWS = 12
+
+
 def body_field():
     """The petition text in Markdown."""
     return TextAreaField(
-        _l("Petition text (Markdown)"), filters=[lines], validators=[at_most(BODY_MAX)]
+        _l("Petition text (Markdown)"),
+        filters=[lines],
+        validators=[at_most(BODY_MAX)],
+        render_kw={"rows": BODY_ROWS},
     )
 
 
@@ -222,7 +230,10 @@ class TextForm(TypedForm):
     summary = summary_field()
     body_markdown = body_field()
     thank_you_markdown = TextAreaField(
-        _l("Thank-you message (Markdown)"), filters=[lines], validators=[at_most(THANK_YOU_MAX)]
+        _l("Thank-you message (Markdown)"),
+        filters=[lines],
+        validators=[at_most(THANK_YOU_MAX)],
+        render_kw={"rows": 6},
     )
     target_name = target_name_field()
     target_role = StringField(

@@ -68,11 +68,15 @@ def test_the_preview_frames_the_widget_in_the_chosen_language(client, team):
 
     _, html = share_page(client, team, "?language=ar")
 
-    preview = re.search(r'<iframe src="([^"]+)" title="[^"]+" class="share-kit__preview"', html)
-    assert preview.group(1) == "/embed/parks?lang=ar"
+    # The one-line snippet, from this site: embed.js frames /embed/parks?lang=ar and sizes it.
+    script = parse(html).one("#widget-preview script")
+    assert script.get("src") == "/static/js/embed.js"
+    assert (script.get("data-campaign"), script.get("data-lang")) == ("parks", "ar")
+    assert "data-referrer" not in script.attrib
+    assert '<noscript><iframe src="/embed/parks?lang=ar"' in html  # without JavaScript
     assert BASE_URL + "/c/parks?lang=ar&source=email" in readonly_values(html)
     # The frame the page shows must be allowed to load here: the widget permits framing.
-    widget = client.get(preview.group(1))
+    widget = client.get("/embed/parks?lang=ar")
     assert widget.status_code == 200
     assert "frame-ancestors *" in widget.headers["Content-Security-Policy"]
 
@@ -126,7 +130,7 @@ def test_choosing_an_ally_credits_every_link_and_snippet_to_it(client, team):
     assert BASE_URL + "/c/parks?source=whatsapp&referrer=riverside" in readonly_values(html)
     assert 'data-referrer="riverside"' in textarea(html, "script-snippet")
     assert "/embed/parks?referrer=riverside" in textarea(html, "iframe-snippet")
-    assert 'src="/embed/parks?lang=en&referrer=riverside"' in html
+    assert parse(html).one("#widget-preview script").get("data-referrer") == "riverside"
 
 
 def test_a_code_that_is_no_ally_of_this_campaign_is_refused(client, team):

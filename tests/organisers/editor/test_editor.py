@@ -326,6 +326,18 @@ def test_adding_a_language_starts_on_choose_a_language(client, team):
     assert campaign_named("c").languages == ["en"]
 
 
+def test_the_petition_text_box_is_about_twelve_lines_tall(client, team):
+    organisation, _ = team
+    campaign = make_campaign(slug="c", status=DRAFT, organisation=organisation)
+    editor_client(client, team)
+    for path in (
+        f"/organisations/{organisation.slug}/campaigns/new",
+        f"/dashboard/campaigns/{campaign.id}/text/en",
+    ):
+        box = parse(client.get(path).text).one("textarea#body_markdown")
+        assert int(box.get("rows")) >= 12, path
+
+
 def test_text_errors_are_shown_next_to_fields(client, team):
     campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
     editor_client(client, team)
