@@ -85,6 +85,7 @@ def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200
         downloading=downloading,
         csv_form=csv_form or CsvExportForm(prefix="csv", formdata=None),
         pdf_form=pdf_form or _pdf_form(campaign, formdata=False),
+        pdf_refusal=services.pdf_refusal(campaign),
         column_labels=COLUMN_LABELS,
         state_labels=STATE_LABELS,
         status_labels=STATUS_LABELS,
@@ -132,7 +133,12 @@ def start(campaign, role):
         options = form.options()
     else:
         return render_exports_page(campaign, role, status=400)
-    jobs.start_export(campaign, current_user, kind, options)
+    try:
+        jobs.start_export(campaign, current_user, kind, options)
+    except services.ExportRefused as refusal:
+        form.form_errors.append(str(refusal))
+        forms = {"csv_form" if kind == ExportKind.CSV else "pdf_form": form}
+        return render_exports_page(campaign, role, status=409, **forms)
     flash(_("The export has started. This page shows its progress."))
     return redirect(url_for(".index", campaign_id=campaign.id), code=303)
 

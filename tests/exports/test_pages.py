@@ -130,6 +130,30 @@ def test_the_email_column_starts_unticked_and_the_page_says_so(client, role):
     assert ("every signer's address" in said) is (role == "owner")
 
 
+def test_a_draft_has_no_delivery_pdf_to_offer_or_make(client):
+    organisation, _campaign, _owner, editor = team()
+    draft = make_campaign(slug="draft", status="draft", organisation=organisation)
+    log_in_as(client, editor)
+
+    page = parse(client.get(exports_path(draft)).text)
+
+    assert page.select("input[name=kind][value=pdf], select[name=pdf-language]") == []
+    assert text(page.one("#no-delivery-pdf")).startswith("A draft has no delivery document")
+    assert page.select("input[name=kind][value=csv]")  # a draft's CSV is still there
+    response = client.post(
+        exports_path(draft),
+        data={
+            "csrf_token": csrf_token(client, exports_path(draft)),
+            "kind": "pdf",
+            "pdf-language": "en",
+        },
+    )
+    assert response.status_code == 409
+    summary = parse(response.text).one(".error-summary")
+    assert "publish the campaign first" in text(summary)
+    assert db.session.execute(select(Export)).first() is None
+
+
 def test_editor_csv_has_no_emails_without_consent_owner_csv_has_them(client):
     _organisation, campaign, owner, editor = team()
     make_signature(campaign, state="confirmed", email="private@example.org")

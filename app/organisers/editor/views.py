@@ -21,6 +21,7 @@ from app.campaigns.services import (
     available_slug,
     close_campaign,
     create_campaign,
+    delivery_refusal,
     publish_campaign,
     record_delivery,
     remove_language,
@@ -406,6 +407,10 @@ def republish(campaign, role):
 @campaign_role(Role.EDITOR)
 def delivery(campaign, role):
     """Record that the petition was delivered; the public page then says so."""
+    refusal = delivery_refusal(campaign)
+    if refusal:
+        status = 409 if request.method == "POST" else 200
+        return render_template("editor/delivery.html", campaign=campaign, refusal=refusal), status
     form = DeliveryForm() if request.method == "POST" else DeliveryForm(formdata=None)
     if request.method == "GET" and campaign.delivered_on:
         form.delivered_on.data = campaign.delivered_on.isoformat()
