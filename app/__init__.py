@@ -24,6 +24,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     configure(app, config_overrides or {})
     register_extensions(app)
     register_blueprints(app)
+    register_favicon(app)
     register_jobs()
     register_cli(app)
     register_errors(app)
@@ -122,6 +123,15 @@ def register_blueprints(app: Flask) -> None:
         oembed_bp,
     ):
         app.register_blueprint(blueprint)
+
+
+def register_favicon(app: Flask) -> None:
+    """/favicon.ico: the site's SVG icon, for browsers and tools that ask there, not the page."""
+
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers ask for it whatever the page links: a 404 there fills every log.
+        return app.send_static_file("favicon.svg")
 
 
 def register_jobs() -> None:

@@ -400,10 +400,24 @@ def close_expired_campaigns(now: datetime | None = None) -> list[str]:
     return [campaign.slug for campaign in expired]
 
 
+def delivery_refusal(campaign: Campaign) -> str | None:
+    """Why the campaign's delivery cannot be recorded, or None when it can."""
+    # A draft was never public: nobody signed a petition there is to hand over.
+    if campaign.status == DRAFT:
+        return str(_l("A draft cannot be delivered: publish the campaign first."))
+    return None
+
+
 def record_delivery(
     campaign: Campaign, delivered_on: date, delivered_to: str, note: str, actor_id: int | None
 ) -> None:
-    """Record that the petition was handed over; the public page says so from now on."""
+    """Record that the petition was handed over; the public page says so from now on.
+
+    CampaignRuleError for a draft.
+    """
+    refusal = delivery_refusal(campaign)
+    if refusal:
+        raise CampaignRuleError(refusal)
     campaign.delivered_on = delivered_on
     campaign.delivered_to = delivered_to
     campaign.delivery_note = note

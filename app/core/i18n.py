@@ -94,6 +94,13 @@ def language_name(language: str) -> str:
         return language
 
 
+def language_option(language: str) -> tuple[str, str, dict[str, str]]:
+    """A language as a menu's (value, label, attributes): in its own name, lang and dir."""
+    # Each language named in itself, as the switcher does: a reader finds their own
+    # language whatever the interface speaks; `lang` has screen readers pronounce it so.
+    return language, language_name(language), {"lang": language, "dir": text_direction(language)}
+
+
 @lru_cache(maxsize=256)
 def is_known_language(code: str) -> bool:
     """True when Babel knows the language code."""

@@ -15,9 +15,13 @@ from pathlib import Path
 
 from flask import Flask
 from huey import Huey
+from huey.api import PeriodicTask
 from huey.storage import BaseStorage, RedisStorage, SqliteStorage
 
 log = logging.getLogger("rally.jobs")
+
+# Huey's own loggers: task runs (and their times), and the scheduler's queueing.
+HUEY_LOGGERS = ("huey", "huey.consumer.Scheduler")
 
 # Results are not kept: jobs record what they did in the database.
 huey = Huey("rally", results=False, utc=True, storage_class=BaseStorage)
@@ -25,8 +29,32 @@ huey = Huey("rally", results=False, utc=True, storage_class=BaseStorage)
 _configured: dict[str, Flask] = {}
 
 
+class QuietPeriodicTasks(logging.Filter):
+    """Drops Huey's routine lines about periodic tasks (queued, running, ran in 0.01 s).
+
+    They come every minute whether the task had anything to do or not, and bury what
+    matters in the terminal of `make run`; each periodic task logs what it did itself.
+    Warnings and errors about them still show.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for an INFO (or quieter) line about a periodic task."""
+        if record.levelno > logging.INFO or not isinstance(record.args, tuple):
+            return True
+        return not any(isinstance(arg, PeriodicTask) for arg in record.args)
+
+
+def quiet_periodic_tasks() -> None:
+    """Install QuietPeriodicTasks on Huey's loggers (once, however often called)."""
+    for name in HUEY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, QuietPeriodicTasks) for f in logger.filters):
+            logger.addFilter(QuietPeriodicTasks())
+
+
 def init_app(app: Flask) -> None:
     """Point the queue at this app's storage; tasks run in this app's context from now on."""
+    quiet_periodic_tasks()
     config = app.config
     huey.name = config["JOBS_QUEUE"]
     if config["REDIS_URL"]:

@@ -27,8 +27,11 @@ def start_export(campaign, organiser, kind: str, options: dict):
 @periodic_task(crontab(minute="*"))
 def requeue_stalled_exports_job() -> None:
     """Every minute: queue again the exports whose worker died while making them."""
-    for export_id in services.requeue_stalled_exports():
+    requeued = services.requeue_stalled_exports()
+    for export_id in requeued:
         run_export_job(export_id)
+    if requeued:
+        log.info("queued again the stalled exports %s", ", ".join(map(str, requeued)))
 
 
 @periodic_task(crontab(minute="*/10"))

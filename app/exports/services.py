@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from app.campaigns.models import Campaign
+from app.campaigns.models import DRAFT, Campaign
 from app.core.audit import record_event
 from app.core.database import utcnow
 from app.exports.csv_export import CsvOptions, count_rows, write_signatures_csv
@@ -42,6 +42,21 @@ class ExportFailed(Exception):
     """The export cannot be made; the message is shown to the organiser."""
 
 
+class ExportRefused(Exception):
+    """The export may not be started; the message says why, to the organiser."""
+
+
+def pdf_refusal(campaign: Campaign) -> str | None:
+    """Why no delivery PDF of the campaign may be made now, or None when one may."""
+    # The delivery document certifies a petition people could sign: a draft has none.
+    if campaign.status == DRAFT:
+        return _(
+            "A draft has no delivery document: publish the campaign first, and export the "
+            "PDF once people have signed it."
+        )
+    return None
+
+
 def exports_path() -> Path:
     """The folder finished files are kept in (EXPORTS_PATH)."""
     path = Path(current_app.config["EXPORTS_PATH"])
@@ -61,7 +76,13 @@ def new_verification_code() -> str:
 
 
 def request_export(campaign: Campaign, organiser: Organiser, kind: str, options: dict) -> Export:
-    """Record and audit an export request (app.exports.jobs.start_export also queues it)."""
+    """Record and audit an export request (app.exports.jobs.start_export also queues it).
+
+    ExportRefused for a delivery PDF of a draft.
+    """
+    refusal = pdf_refusal(campaign) if kind == ExportKind.PDF else None
+    if refusal:
+        raise ExportRefused(refusal)
     export = Export(
         campaign_id=campaign.id,
         kind=ExportKind(kind),

@@ -21,7 +21,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core.database import utcnow
+from app.core.database import MAX_ROW_ID, utcnow
+from app.core.i18n import language_option
 from app.core.rate_limits import configured_limit
 from app.exports import jobs, services
 from app.exports.forms import (
@@ -65,14 +66,14 @@ def _language() -> str:
 
 def _pdf_form(campaign, formdata=True) -> PdfExportForm:
     form = PdfExportForm(prefix="pdf") if formdata else PdfExportForm(prefix="pdf", formdata=None)
-    form.language.choices = [(language, language) for language in campaign.languages]
+    form.language.choices = [language_option(language) for language in campaign.languages]
     if form.language.data is None:
         form.language.data = campaign.default_language
     return form
 
 
-def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200):
-    """The list of exports and the two forms."""
+def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200, downloading=None):
+    """The list of exports and the two forms; `downloading` is an export whose file starts."""
     exports = services.exports_of(campaign)
     html = render_template(
         "exports/index.html",
@@ -81,8 +82,10 @@ def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200
         role=role,
         exports=exports,
         refresh=any(export.status in ACTIVE for export, _email in exports),
+        downloading=downloading,
         csv_form=csv_form or CsvExportForm(prefix="csv", formdata=None),
         pdf_form=pdf_form or _pdf_form(campaign, formdata=False),
+        pdf_refusal=services.pdf_refusal(campaign),
         column_labels=COLUMN_LABELS,
         state_labels=STATE_LABELS,
         status_labels=STATUS_LABELS,
@@ -93,8 +96,23 @@ def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200
 @bp.get("/dashboard/campaigns/<int:campaign_id>/exports")
 @campaign_role(Role.EDITOR)
 def index(campaign, role):
-    """Earlier exports, with their progress, and the forms to start one."""
-    return render_exports_page(campaign, role)
+    """Earlier exports, with their progress, and the forms to start one.
+
+    `?download=<id>` is where the password prompt sends an organiser back to: the page
+    starts that export's download itself and says so.
+    """
+    downloading = None
+    wanted = request.args.get("download", type=int)
+    if wanted is not None and 0 < wanted <= MAX_ROW_ID:
+        export = services.export_of_campaign(campaign, wanted)
+        # Only a download that will be sent: never a loop back to the password prompt.
+        if (
+            export is not None
+            and export.status == ExportStatus.DONE
+            and services.login_is_recent(current_user.authenticated_at)
+        ):
+            downloading = export
+    return render_exports_page(campaign, role, downloading=downloading)
 
 
 @bp.post("/dashboard/campaigns/<int:campaign_id>/exports")
@@ -115,7 +133,12 @@ def start(campaign, role):
         options = form.options()
     else:
         return render_exports_page(campaign, role, status=400)
-    jobs.start_export(campaign, current_user, kind, options)
+    try:
+        jobs.start_export(campaign, current_user, kind, options)
+    except services.ExportRefused as refusal:
+        form.form_errors.append(str(refusal))
+        forms = {"csv_form" if kind == ExportKind.CSV else "pdf_form": form}
+        return render_exports_page(campaign, role, status=409, **forms)
     flash(_("The export has started. This page shows its progress."))
     return redirect(url_for(".index", campaign_id=campaign.id), code=303)
 
@@ -155,7 +178,10 @@ def download(campaign, role, export_id):
     """The finished file, as an attachment, after a recent login."""
     export = _export_or_404(campaign, export_id)
     if not services.login_is_recent(current_user.authenticated_at):
-        return redirect(url_for(".reauthenticate", next=request.full_path.rstrip("?")), code=303)
+        # Back to the exports page afterwards, which starts the download: sent straight to
+        # the file, the browser would stay on the prompt with the password still typed in.
+        back = url_for(".index", campaign_id=campaign.id, download=export.id)
+        return redirect(url_for(".reauthenticate", next=back), code=303)
     path = services.export_file(export)
     if path is None:
         flash(_("This export has no file to download."))

@@ -1,5 +1,6 @@
 """Background jobs: Huey on SQLite by default or Redis, run by a real consumer; make run."""
 
+import logging
 import os
 import signal
 import subprocess
@@ -8,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from huey.consumer import Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 
 from app.campaigns.jobs import close_expired_campaigns_job
@@ -59,6 +61,26 @@ def test_a_deadline_passes_and_the_periodic_job_closes_the_campaign(app):
     assert run_queued_jobs() == 1
     db.session.expire_all()
     assert db.session.get(type(campaign), campaign.id).status == CLOSED
+
+
+def test_idle_periodic_jobs_say_nothing_and_busy_ones_say_what_they_did(app, caplog):
+    minute = datetime(2026, 1, 1, 12, 0)  # every periodic job is due at the hour
+    scheduler = Scheduler(huey, interval=1, periodic=True)
+
+    def run_due_jobs():
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            scheduler.enqueue_periodic_tasks(minute)  # as the consumer's scheduler does
+            ran = run_queued_jobs()
+        assert ran == len(huey.read_periodic(minute)) >= 4
+        return [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+
+    assert run_due_jobs() == []  # nothing to do: not a line in the terminal
+    make_expired_campaign(slug="old-news")
+    db.session.commit()
+    assert run_due_jobs() == [
+        ("rally.campaigns", "INFO", "closed campaigns past their deadline: old-news")
+    ]
 
 
 def test_a_real_consumer_runs_a_queued_export(app):

@@ -26,6 +26,7 @@ from tests.factories import (
     make_organiser_with_two_factor,
     make_signature,
 )
+from tests.html import parse, text
 
 
 def exports_path(campaign) -> str:
@@ -114,6 +115,45 @@ def test_a_form_with_no_columns_is_shown_again_with_the_problem(client):
     assert db.session.execute(select(Export)).first() is None
 
 
+@pytest.mark.parametrize("role", ["owner", "editor"])
+def test_the_email_column_starts_unticked_and_the_page_says_so(client, role):
+    _organisation, campaign, owner, editor = team()
+    log_in_as(client, owner if role == "owner" else editor)
+
+    page = parse(client.get(exports_path(campaign)).text)
+
+    email = page.one("input[name=csv-columns][value=email]")
+    assert "checked" not in email.attrib
+    said = text(page.one("#email-column"))
+    assert said.startswith("Email addresses are left out unless you tick “Email address”.")
+    # Only an owner's file can carry everyone's address.
+    assert ("every signer's address" in said) is (role == "owner")
+
+
+def test_a_draft_has_no_delivery_pdf_to_offer_or_make(client):
+    organisation, _campaign, _owner, editor = team()
+    draft = make_campaign(slug="draft", status="draft", organisation=organisation)
+    log_in_as(client, editor)
+
+    page = parse(client.get(exports_path(draft)).text)
+
+    assert page.select("input[name=kind][value=pdf], select[name=pdf-language]") == []
+    assert text(page.one("#no-delivery-pdf")).startswith("A draft has no delivery document")
+    assert page.select("input[name=kind][value=csv]")  # a draft's CSV is still there
+    response = client.post(
+        exports_path(draft),
+        data={
+            "csrf_token": csrf_token(client, exports_path(draft)),
+            "kind": "pdf",
+            "pdf-language": "en",
+        },
+    )
+    assert response.status_code == 409
+    summary = parse(response.text).one(".error-summary")
+    assert "publish the campaign first" in text(summary)
+    assert db.session.execute(select(Export)).first() is None
+
+
 def test_editor_csv_has_no_emails_without_consent_owner_csv_has_them(client):
     _organisation, campaign, owner, editor = team()
     make_signature(campaign, state="confirmed", email="private@example.org")
@@ -188,9 +228,41 @@ def test_an_old_login_must_enter_the_password_again_to_download(client):
     right = client.post(
         response.headers["Location"], data={"csrf_token": token, "password": ORGANISER_PASSWORD}
     )
-    assert right.status_code == 303 and right.headers["Location"] == download
+    assert right.status_code == 303
     with client.get(download) as response:
         assert response.status_code == 200
+
+
+def test_after_the_password_the_exports_page_starts_the_download(client):
+    _organisation, campaign, _owner, editor = team()
+    make_signature(campaign, state="confirmed")
+    session_id = log_in_as(client, editor)
+    start_csv(client, campaign)
+    run_jobs()
+    export = only_export()
+    download = f"{exports_path(campaign)}/{export.id}/download"
+    back = f"{exports_path(campaign)}?download={export.id}"
+    _age_login(session_id, 16)
+    prompt = client.get(download).headers["Location"]
+    token = csrf_token(client, prompt)
+
+    wrong = client.post(prompt, data={"csrf_token": token, "password": "wrong password"})
+    # What was typed is never put back into the page.
+    assert wrong.status_code == 400
+    assert parse(wrong.text).one("input#password").get("value", "") == ""
+    assert "wrong password" not in wrong.text
+    # Back on the exports page, without a download to start: the login is still old.
+    assert parse(client.get(back).text).select("#download-started, meta[content^='0;']") == []
+
+    right = client.post(prompt, data={"csrf_token": token, "password": ORGANISER_PASSWORD})
+
+    assert right.status_code == 303 and right.headers["Location"] == back
+    page = parse(client.get(back).text)
+    assert page.one("meta[http-equiv=refresh]").get("content") == f"0; url={download}"
+    started = page.one("#download-started[role=status]")
+    assert text(started).startswith(f"Your download of CSV {export.id} has started.")
+    assert started.find(".//{*}a").get("href") == download
+    assert page.select("input[type=password]") == []
 
 
 def test_with_two_step_login_the_code_is_asked_again_too(client):

@@ -199,6 +199,26 @@ class Visit:
             sites=["https://choir.example"],
             contact_question="May we email you about our concerts?",
         )
+        # A finished delivery PDF: the exports table has a row, and its own page to show.
+        export = Export(
+            campaign_id=campaign.id,
+            kind=ExportKind.PDF,
+            status=ExportStatus.DONE,
+            requested_by_id=owner.id,
+            rows_done=2,
+            rows_total=2,
+            file_size=48_213,
+            verification_code="Tm4Rb8Zc2k",
+            sha256="0" * 64,
+            finished_at=utcnow(),
+        )
+        db.session.add(export)
+        db.session.flush()
+        self.export_id = export.id
+        # A draft: no delivery PDF to offer, no delivery to record.
+        self.draft_id = make_campaign(
+            organisation=organisation, languages=("en", "ar"), status="draft"
+        ).id
         self.campaign_id, email, secret = campaign.id, owner.email, owner.totp_secret
         # Reading rows began a transaction, which on SQLite holds the write lock.
         db.session.commit()
@@ -211,7 +231,9 @@ class Visit:
     def organiser_page(self, path: str, **login) -> "Visit":
         """Log in (see log_in), then open `path`, with {campaign} filled in."""
         self.log_in(**login)
-        return self.go(path.format(campaign=self.campaign_id))
+        return self.go(
+            path.format(campaign=self.campaign_id, export=self.export_id, draft=self.draft_id)
+        )
 
 
 # One row per public page: (name, how to reach it, the English text of its <h1>). The
@@ -407,6 +429,13 @@ ORGANISER_PAGES = [
         "Record the delivery",
     ),
     (
+        "campaign-delivery-of-a-draft",
+        lambda v: v.organiser_page("/dashboard/campaigns/{draft}/delivery").expect(
+            ".error-summary"
+        ),
+        "Record the delivery",
+    ),
+    (
         "campaign-unpublish",
         lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/unpublish", admin=True),
         "Unpublish a campaign",
@@ -456,6 +485,22 @@ ORGANISER_PAGES = [
         "exports",
         lambda v: v.organiser_page("/dashboard/campaigns/{campaign}/exports"),
         lambda language: gettext("Exports: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
+        "exports-of-a-draft",
+        lambda v: v.organiser_page("/dashboard/campaigns/{draft}/exports").expect(
+            "#no-delivery-pdf"
+        ),
+        lambda language: gettext("Exports: %(title)s", title=f"Test campaign ({language})"),
+    ),
+    (
+        "export-status",
+        lambda v: (
+            v.organiser_page("/dashboard/campaigns/{campaign}/exports/{export}")
+            .expect("#export-status")
+            .expect("#export-progress")
+        ),
+        None,  # "Export 1": the heading names the export
     ),
     ("reauthenticate", lambda v: v.organiser_page("/reauthenticate"), "Confirm it is you"),
     ("verification", lambda v: v.go(v.delivery_document()), "Check a delivery document"),

@@ -4,11 +4,10 @@ from datetime import date, datetime
 
 from markupsafe import Markup, escape
 
-WIDTH = 720
-HEIGHT = 180
-MARGIN_TOP = 10
-MARGIN_BOTTOM = 24
-MARGIN_START = 48
+HEIGHT = 180  # px, whatever the width
+FONT_SIZE = 12  # px: the labels stay this size on every screen, phones included
+TOP = 22  # where the tallest bar ends, under the top figure's label
+BASELINE = HEIGHT - 24  # the bars stand on it; the first and last days are written below
 
 
 def daily_bar_chart(days: list[tuple[date, int]], title: str, bar_label: str) -> Markup:
@@ -35,47 +34,43 @@ def hourly_bar_chart(hours: list[tuple[datetime, int]], title: str, bar_label: s
 def bar_chart(bars: list[tuple[str, int, str]], title: str, title_id="chart-title") -> Markup:
     """Bars of (axis label, count, tooltip) left to right; the first and last labels shown.
 
+    No viewBox: the drawing is as wide as its box, with bars placed in percentages of that
+    width and everything else in pixels, so its text stays FONT_SIZE pixels on any screen
+    (a scaled viewBox drew the labels at 5 px on a phone). The top figure is written above a
+    line at the tallest bar's height, inside the drawing, so no margin needs a fixed width.
     Presentation attributes only (no style attribute), so the CSP needs no exception.
     """
-    slots = max(len(bars), 1)
-    plot_width = WIDTH - MARGIN_START
-    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    slot = plot_width / slots
+    slot = 100 / max(len(bars), 1)  # percent of the width per bar
     top = max([count for _, count, _ in bars] + [1])
+    plot_height = BASELINE - TOP
+    text = f'font-size="{FONT_SIZE}" fill="currentColor"'
     parts = [
         # Time runs left to right in both directions of text; without direction="ltr" an
         # Arabic page would anchor the axis labels at the wrong ends (and clip them).
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'aria-labelledby="{title_id}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" direction="ltr">',
+        f'aria-labelledby="{title_id}" width="100%" height="{HEIGHT}" direction="ltr">',
         f'<title id="{title_id}">{escape(title)}</title>',
-        # Axis: the baseline and the largest figure.
-        f'<line x1="{MARGIN_START}" y1="{HEIGHT - MARGIN_BOTTOM}" x2="{WIDTH}" '
-        f'y2="{HEIGHT - MARGIN_BOTTOM}" stroke="currentColor" stroke-width="1"/>',
-        f'<text x="{MARGIN_START - 6}" y="{MARGIN_TOP + 10}" text-anchor="end" '
-        f'font-size="12" fill="currentColor">{top}</text>',
-        f'<text x="{MARGIN_START - 6}" y="{HEIGHT - MARGIN_BOTTOM}" text-anchor="end" '
-        f'font-size="12" fill="currentColor">0</text>',
+        # The scale: the largest figure over a dashed line at its height, and the baseline.
+        f'<text x="0" y="{TOP - 6}" {text}>{top}</text>',
+        f'<line x1="0" y1="{TOP}" x2="100%" y2="{TOP}" stroke="currentColor" '
+        f'stroke-width="1" stroke-dasharray="2 3"/>',
+        f'<line x1="0" y1="{BASELINE}" x2="100%" y2="{BASELINE}" stroke="currentColor" '
+        f'stroke-width="1"/>',
     ]
     for index, (_, count, tooltip) in enumerate(bars):
         if count <= 0:
             continue
         height = max(1.0, plot_height * count / top)
-        x = MARGIN_START + index * slot + slot * 0.1
-        y = HEIGHT - MARGIN_BOTTOM - height
         parts.append(
-            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(slot * 0.8, 1):.1f}" '
-            f'height="{height:.1f}" fill="#1d70b8"><title>{escape(tooltip)}</title></rect>'
+            f'<rect class="bar" x="{index * slot + slot * 0.1:.4f}%" y="{BASELINE - height:.1f}" '
+            f'width="{slot * 0.8:.4f}%" height="{height:.1f}" fill="#1d70b8">'
+            f"<title>{escape(tooltip)}</title></rect>"
         )
     if bars:
-        baseline = HEIGHT - 6
+        below = HEIGHT - 6
+        parts.append(f'<text x="0" y="{below}" {text}>{escape(bars[0][0])}</text>')
         parts.append(
-            f'<text x="{MARGIN_START}" y="{baseline}" font-size="12" '
-            f'fill="currentColor">{escape(bars[0][0])}</text>'
-        )
-        parts.append(
-            f'<text x="{WIDTH}" y="{baseline}" text-anchor="end" font-size="12" '
-            f'fill="currentColor">{escape(bars[-1][0])}</text>'
+            f'<text x="100%" y="{below}" text-anchor="end" {text}>{escape(bars[-1][0])}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

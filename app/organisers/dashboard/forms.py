@@ -7,7 +7,7 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
 
-from app.core.i18n import language_name
+from app.core.i18n import language_option
 from app.organisers.review import REASON_MAX, FilterNeeded, ReviewFilter
 from app.signatures.attribution import CODE
 from app.signatures.forms import TypedForm, at_most, strip
@@ -151,7 +151,7 @@ class ShareOptionsForm(TypedForm):
 
     def __init__(self, *args, languages=(), default_language="", allies=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = [(code, language_name(code)) for code in languages]
+        self.language.choices = [language_option(code) for code in languages]
         self.referrer.choices = [("", _l("Nobody (the team itself)")), *allies]
         if not self.language.data:
             self.language.data = default_language

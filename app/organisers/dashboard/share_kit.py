@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 
 from app.campaigns.models import Campaign
 from app.core.urls import absolute_url
@@ -11,6 +12,29 @@ from app.embed.snippets import iframe_snippet, script_snippet
 # The channels of the campaign page's share buttons (templates/campaigns/_share.html), in
 # its order, plus the QR code: the codes the dashboard's "where signatures came from" shows.
 CHANNELS = ("link", "email", "whatsapp", "telegram", "bluesky", "facebook", "x", "qr")
+
+# What organisers read instead of each code, on the figures and the Share and embed page:
+# the codes above, the device's share menu and the embedded widget. Services keep their
+# own names in every language, as the campaign page's share buttons show them. A code a
+# team makes up (newsletter) has no name: it is shown as typed.
+CHANNEL_NAMES = {
+    "link": _l("Copied link"),
+    "email": _l("Email"),
+    "whatsapp": "WhatsApp",
+    "telegram": "Telegram",
+    "bluesky": "Bluesky",
+    "facebook": "Facebook",
+    "x": "X",
+    "qr": _l("QR code"),
+    "webshare": _l("Share menu of the device"),
+    "embed": _l("Embedded widget"),
+}
+
+
+def channel_name(source: str) -> str | None:
+    """The readable name of a channel code, in the page's language; None for a team's own."""
+    name = CHANNEL_NAMES.get(source)
+    return str(name) if name is not None else None
 
 
 @dataclass(frozen=True)
@@ -22,6 +46,8 @@ class ShareKit:
     script: str
     iframe: str
     preview_url: str
+    language: str
+    referrer: str
 
 
 def make_share_kit(
@@ -52,4 +78,6 @@ def make_share_kit(
         preview_url=url_for(
             "embed.widget", slug=campaign.slug, lang=language, referrer=referrer or None
         ),
+        language=language,
+        referrer=referrer,
     )

@@ -37,7 +37,7 @@ from app.organisers.dashboard.services import (
     signature_page,
     visible_campaigns,
 )
-from app.organisers.dashboard.share_kit import make_share_kit
+from app.organisers.dashboard.share_kit import channel_name, make_share_kit
 from app.organisers.models import Role
 from app.signatures.models import CONFIRMED, STATES
 from app.signatures.services import (
@@ -92,6 +92,7 @@ def campaign(campaign, role):
         role=role,
         figures=figures,
         chart=chart,
+        channel_name=channel_name,
         may_see_signatures=role.includes(Role.EDITOR),
         to_review=names_to_review_count(campaign) if role.includes(Role.EDITOR) else 0,
     )
@@ -135,6 +136,7 @@ def share(campaign, role):
         campaign=campaign,
         form=form,
         kit=kit,
+        channel_name=channel_name,
     ), 200 if valid else 400
 
 

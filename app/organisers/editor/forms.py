@@ -19,7 +19,7 @@ from app.campaigns.loader import (
     email_domain_patterns,
     normalise_lines,
 )
-from app.core.i18n import is_known_language, language_name
+from app.core.i18n import is_known_language, language_option
 from app.signatures.forms import TypedForm, at_most, readable_text
 
 # Offered in the "add a language" list; any language code Babel knows is accepted.
@@ -32,11 +32,11 @@ OFFERED_LANGUAGES = (
 GOAL_MAX = 100_000_000
 
 
-def language_choices(exclude=()) -> list[tuple[str, str]]:
-    """The languages to choose from, by their own names: the site's first, then the others."""
+def language_choices(exclude=()) -> list[tuple[str, str, dict[str, str]]]:
+    """The languages to choose from, each by its own name, in the order of those names."""
     codes = dict.fromkeys([*current_app.config["LANGUAGES"], *OFFERED_LANGUAGES])
     return sorted(
-        ((code, f"{language_name(code)} ({code})") for code in codes if code not in exclude),
+        (language_option(code) for code in codes if code not in exclude),
         key=lambda choice: choice[1].casefold(),
     )
 
@@ -149,10 +149,18 @@ def summary_field():
     )
 
 
+# The petition text is the page's longest: a box about twelve lines tall shows a few
+# paragraphs at once (a browser's default is two lines).
+BODY_ROWS = 12
+
+
 def body_field():
     """The petition text in Markdown."""
     return TextAreaField(
-        _l("Petition text (Markdown)"), filters=[lines], validators=[at_most(BODY_MAX)]
+        _l("Petition text (Markdown)"),
+        filters=[lines],
+        validators=[at_most(BODY_MAX)],
+        render_kw={"rows": BODY_ROWS},
     )
 
 
@@ -211,7 +219,7 @@ class SettingsForm(TypedForm):
 
     def validate_default_language(self, field):
         """One of the campaign's languages."""
-        if field.data not in dict(field.choices):
+        if field.data not in {choice[0] for choice in field.choices}:
             raise ValidationError(_l("Choose one of this campaign's languages."))
 
 
@@ -222,7 +230,10 @@ class TextForm(TypedForm):
     summary = summary_field()
     body_markdown = body_field()
     thank_you_markdown = TextAreaField(
-        _l("Thank-you message (Markdown)"), filters=[lines], validators=[at_most(THANK_YOU_MAX)]
+        _l("Thank-you message (Markdown)"),
+        filters=[lines],
+        validators=[at_most(THANK_YOU_MAX)],
+        render_kw={"rows": 6},
     )
     target_name = target_name_field()
     target_role = StringField(

@@ -21,6 +21,7 @@ from app.campaigns.services import (
     available_slug,
     close_campaign,
     create_campaign,
+    delivery_refusal,
     publish_campaign,
     record_delivery,
     remove_language,
@@ -32,7 +33,7 @@ from app.campaigns.services import (
     unpublish_campaign,
 )
 from app.core.database import utcnow
-from app.core.i18n import language_name
+from app.core.i18n import language_name, language_option
 from app.core.text import render_markdown
 from app.core.urls import absolute_url
 from app.organisers.access import admin_required, campaign_role, organisation_role
@@ -128,9 +129,7 @@ def _new_campaign(organisation):
 
 def _settings_form(campaign) -> SettingsForm:
     form = SettingsForm() if request.method == "POST" else SettingsForm(formdata=None)
-    form.default_language.choices = [
-        (code, f"{_language_label(code)}") for code in campaign.languages
-    ]
+    form.default_language.choices = [language_option(code) for code in campaign.languages]
     return form
 
 
@@ -154,8 +153,15 @@ def render_edit_page(campaign, role, settings=None, add_form=None, status=200):
     if settings is None:
         settings = _settings_form(campaign)
         _fill_settings(settings, campaign)
-    add_form = add_form or AddLanguageForm(formdata=None)
-    add_form.language.choices = language_choices(exclude=campaign.languages)
+    if add_form is None:
+        add_form = AddLanguageForm(formdata=None)
+        add_form.language.data = ""
+    # Nothing is chosen until the editor chooses: a first language in the list would be
+    # added by a press of the button.
+    add_form.language.choices = [
+        ("", _("Choose a language")),
+        *language_choices(exclude=campaign.languages),
+    ]
     return render_template(
         "editor/edit.html",
         campaign=campaign,
@@ -329,7 +335,13 @@ def publish(campaign, role):
 
     def step():
         publish_campaign(campaign, current_user.id)
-        flash(_("Published. Anyone can now see and sign the petition."))
+        # The next thing a team does is spread it: the flash points at where to start.
+        flash(
+            _(
+                "Published. Anyone can now see and sign the petition. To spread it, open "
+                "“Share and embed” below: links per channel, QR codes and the widget."
+            )
+        )
 
     return _lifecycle(campaign, step)
 
@@ -395,6 +407,10 @@ def republish(campaign, role):
 @campaign_role(Role.EDITOR)
 def delivery(campaign, role):
     """Record that the petition was delivered; the public page then says so."""
+    refusal = delivery_refusal(campaign)
+    if refusal:
+        status = 409 if request.method == "POST" else 200
+        return render_template("editor/delivery.html", campaign=campaign, refusal=refusal), status
     form = DeliveryForm() if request.method == "POST" else DeliveryForm(formdata=None)
     if request.method == "GET" and campaign.delivered_on:
         form.delivered_on.data = campaign.delivered_on.isoformat()

@@ -7,14 +7,14 @@ or rolls back and raises.
 import enum
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.campaigns.models import Campaign
+from app.campaigns.models import Campaign, CampaignTranslation
 from app.core.audit import AuditEvent, record_event
 from app.core.database import MAX_ROW_ID, utcnow
 from app.core.tokens import TokenExpired, TokenInvalid, make_token, read_token
@@ -512,16 +512,64 @@ class AuditLine:
 
 @dataclass
 class AuditPage:
-    """A page of the log, newest first; `next_before_id` continues it (None: the end)."""
+    """A page of the log, newest first; `next_before_id` continues it (None: the end).
+
+    `campaign_titles` names the organisation's campaigns its events are about, by id.
+    """
 
     lines: list[AuditLine]
     next_before_id: int | None
+    campaign_titles: dict[int, str] = field(default_factory=dict)
+
+
+def audit_campaign_id(event: AuditEvent) -> int | None:
+    """The campaign an event is about: its subject, or the campaign its details name."""
+    if event.subject_type == "campaign":
+        return event.subject_id
+    campaign_id = (event.detail or {}).get("campaign_id")
+    return campaign_id if isinstance(campaign_id, int) else None
+
+
+def organisation_campaign_titles(
+    organisation: Organisation, campaign_ids, language: str
+) -> dict[int, str]:
+    """The titles of those of `campaign_ids` that are this organisation's, in `language`.
+
+    A campaign without a text in `language` is named in its default language; one that
+    is gone (or is not this organisation's) has no title here.
+    """
+    rows = db.session.execute(
+        select(
+            CampaignTranslation.campaign_id,
+            CampaignTranslation.language,
+            CampaignTranslation.title,
+            Campaign.default_language,
+        )
+        .join(Campaign, Campaign.id == CampaignTranslation.campaign_id)
+        .where(
+            Campaign.organisation_id == organisation.id,
+            Campaign.id.in_(list(campaign_ids)),
+        )
+    ).all()
+    titles: dict[int, str] = {}
+    for campaign_id, text_language, title, default_language in rows:
+        if text_language == language or (
+            text_language == default_language and campaign_id not in titles
+        ):
+            titles[campaign_id] = title
+    return titles
 
 
 def organisation_audit_page(
-    organisation: Organisation, before_id: int | None = None, limit: int = 50
+    organisation: Organisation,
+    before_id: int | None = None,
+    limit: int = 50,
+    language: str = "en",
 ) -> AuditPage:
-    """The organisation's events older than `before_id`, newest first (keyset on id)."""
+    """The organisation's events older than `before_id`, newest first (keyset on id).
+
+    The campaigns they are about are named in `language` where they have a text in it.
+    """
     query = (
         select(AuditEvent, Organiser.email)
         .outerjoin(Organiser, Organiser.id == AuditEvent.actor_id)
@@ -534,4 +582,6 @@ def organisation_audit_page(
     rows = db.session.execute(query).all()
     lines = [AuditLine(event, email) for event, email in rows[:limit]]
     next_before_id = lines[-1].event.id if len(rows) > limit else None
-    return AuditPage(lines, next_before_id)
+    campaign_ids = {audit_campaign_id(line.event) for line in lines} - {None}
+    titles = organisation_campaign_titles(organisation, campaign_ids, language)
+    return AuditPage(lines, next_before_id, titles)

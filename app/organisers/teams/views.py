@@ -4,6 +4,8 @@ Every route is behind an access guard from app.organisers.access; the invitation
 the exception for reading, since whoever opens it may not have logged in yet.
 """
 
+from functools import partial
+
 from flask import (
     Blueprint,
     redirect,
@@ -329,10 +331,23 @@ def audit_label(action: str) -> str:
     return str(label) if label is not None else action
 
 
-def audit_details(event) -> str:
-    """What the event changed, in a sentence where its action has one; else its fields."""
+def audit_details(event, campaign_titles=None) -> str:
+    """What the event changed, in a sentence where its action has one; else its fields.
+
+    An event about a campaign names it by its title (from `campaign_titles`, by id).
+    """
     detail = event.detail or {}
     action = event.action
+    campaign_id = services.audit_campaign_id(event)
+    if campaign_id is not None:
+        title = (campaign_titles or {}).get(campaign_id)
+        named = (
+            _("Campaign “%(title)s”", title=title)
+            if title is not None
+            else _("A campaign that is no longer in this organisation")
+        )
+        others = sorted((key, value) for key, value in detail.items() if key != "campaign_id")
+        return "; ".join([named, *(f"{key}: {value}" for key, value in others)])
     if action == "organisation.created":
         return _("“%(name)s” at /%(slug)s", name=detail.get("name"), slug=detail.get("slug"))
     if action == "organisation.renamed":
@@ -378,14 +393,16 @@ def audit(organisation, role):
     """The organisation's audit log, newest first, 50 events a page."""
     before = request.args.get("before", "")
     before_id = int(before) if before.isdigit() and len(before) < 12 else None
-    page = services.organisation_audit_page(organisation, before_id, AUDIT_PAGE_SIZE)
+    page = services.organisation_audit_page(
+        organisation, before_id, AUDIT_PAGE_SIZE, str(get_locale() or "en")
+    )
     return render_template(
         "teams/audit.html",
         organisation=organisation,
         page=page,
         first_page=before_id is None,
         audit_label=audit_label,
-        audit_details=audit_details,
+        audit_details=partial(audit_details, campaign_titles=page.campaign_titles),
     )
 
 

@@ -5,8 +5,18 @@ import re
 
 import pytest
 
+from app.signatures.models import CONFIRMED
 from tests.conftest import BASE_URL
-from tests.factories import log_in_as, make_ally, make_campaign, make_campaign_team
+from tests.factories import (
+    log_in_as,
+    make_ally,
+    make_campaign,
+    make_campaign_team,
+    make_organisation,
+    make_organiser,
+    make_signature,
+)
+from tests.html import parse
 
 
 @pytest.fixture
@@ -58,11 +68,15 @@ def test_the_preview_frames_the_widget_in_the_chosen_language(client, team):
 
     _, html = share_page(client, team, "?language=ar")
 
-    preview = re.search(r'<iframe src="([^"]+)" title="[^"]+" class="share-kit__preview"', html)
-    assert preview.group(1) == "/embed/parks?lang=ar"
+    # The one-line snippet, from this site: embed.js frames /embed/parks?lang=ar and sizes it.
+    script = parse(html).one("#widget-preview script")
+    assert script.get("src") == "/static/js/embed.js"
+    assert (script.get("data-campaign"), script.get("data-lang")) == ("parks", "ar")
+    assert "data-referrer" not in script.attrib
+    assert '<noscript><iframe src="/embed/parks?lang=ar"' in html  # without JavaScript
     assert BASE_URL + "/c/parks?lang=ar&source=email" in readonly_values(html)
     # The frame the page shows must be allowed to load here: the widget permits framing.
-    widget = client.get(preview.group(1))
+    widget = client.get("/embed/parks?lang=ar")
     assert widget.status_code == 200
     assert "frame-ancestors *" in widget.headers["Content-Security-Policy"]
 
@@ -116,7 +130,7 @@ def test_choosing_an_ally_credits_every_link_and_snippet_to_it(client, team):
     assert BASE_URL + "/c/parks?source=whatsapp&referrer=riverside" in readonly_values(html)
     assert 'data-referrer="riverside"' in textarea(html, "script-snippet")
     assert "/embed/parks?referrer=riverside" in textarea(html, "iframe-snippet")
-    assert 'src="/embed/parks?lang=en&referrer=riverside"' in html
+    assert parse(html).one("#widget-preview script").get("data-referrer") == "riverside"
 
 
 def test_a_code_that_is_no_ally_of_this_campaign_is_refused(client, team):
@@ -128,3 +142,41 @@ def test_a_code_that_is_no_ally_of_this_campaign_is_refused(client, team):
     assert status == 400
     assert 'id="referrer-error"' in html
     assert "referrer=theirs" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [
+        ("en", ["Embedded widget", "QR code", "Copied link", "newsletter"]),
+        ("ar", ["الأداة المضمّنة", "رمز QR", "رابط منسوخ", "newsletter"]),
+    ],
+)
+def test_channels_are_named_not_coded_in_the_pages_language(client, language, names):
+    owner = make_organiser()
+    campaign = make_campaign(slug="c", organisation=make_organisation(owner=owner))
+    for count, source in zip((4, 3, 2, 1), ("embed", "qr", "link", "newsletter"), strict=True):
+        for _ in range(count):
+            make_signature(campaign, state=CONFIRMED, source=source)
+    log_in_as(client, owner)
+
+    page = parse(client.get(f"/dashboard/campaigns/{campaign.id}?lang={language}").text)
+
+    assert [row[0] for row in page.table_rows("#sources-table")] == names
+    # A team's own code reads left to right, whatever the page's direction.
+    assert page.one("#sources-table bdi[dir=ltr]").text == "newsletter"
+
+
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [
+        ("en", ["Copied link", "Email", "WhatsApp", "QR code", "newsletter"]),
+        ("ar", ["رابط منسوخ", "البريد الإلكتروني", "WhatsApp", "رمز QR", "newsletter"]),
+    ],
+)
+def test_each_link_is_labelled_with_its_channels_name(client, team, language, names):
+    log_in_as(client, team["viewer"])
+
+    _, html = share_page(client, team, f"?source=newsletter&lang={language}")
+
+    labels = parse(html).texts(".share-kit__links label")
+    assert [labels[0], labels[1], labels[2], labels[-2], labels[-1]] == names

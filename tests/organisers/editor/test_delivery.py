@@ -19,6 +19,7 @@ from tests.factories import (
     make_organisation,
     make_signature,
 )
+from tests.html import parse, text
 
 
 def record(client, campaign, **fields):
@@ -93,3 +94,34 @@ def test_telling_signers_runs_as_a_background_job(app, client, smtp, tmp_path):
     assert run_queued_jobs() >= 1  # the job queued by the request, as a worker runs it
     send_due_emails()
     assert sorted(m["To"] for m in smtp.messages) == ["s0@example.org", "s1@example.org"]
+
+
+def test_a_draft_cannot_be_delivered_nor_offers_to_record_it(client):
+    organisation = make_organisation(slug="team")
+    draft = make_campaign(slug="c", status="draft", organisation=organisation)
+    log_in_as(client, make_member(organisation, role=Role.EDITOR))
+    delivery = f"/dashboard/campaigns/{draft.id}/delivery"
+
+    settings = parse(client.get(f"/dashboard/campaigns/{draft.id}/edit").text)
+
+    assert settings.select(f'a[href="{delivery}"]') == []
+    page = parse(client.get(delivery).text)
+    assert page.select("form[action$='/delivery']") == []
+    assert "publish the campaign first" in text(page.one(".error-summary"))
+    response = client.post(
+        delivery,
+        data={
+            "csrf_token": csrf_token(client, f"/dashboard/campaigns/{draft.id}/edit"),
+            "delivered_on": "2026-11-20",
+            "delivered_to": "Riverside City Council",
+        },
+    )
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(type(draft), draft.id).delivered_on is None
+    assert (
+        db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "campaign.delivered")
+        ).first()
+        is None
+    )

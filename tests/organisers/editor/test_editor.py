@@ -22,6 +22,7 @@ from tests.factories import (
     make_organisation,
     make_organiser,
 )
+from tests.html import parse, text
 
 NEW_DRAFT = {
     "language": "en",
@@ -304,6 +305,39 @@ def test_an_unknown_language_is_refused_and_the_default_cannot_be_removed(client
     assert actions(campaign.id)[-1] == "campaign.language_removed"
 
 
+def test_adding_a_language_starts_on_choose_a_language(client, team):
+    campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
+    editor_client(client, team)
+    edit = f"/dashboard/campaigns/{campaign.id}/edit"
+    add = "form[action$='/languages']"
+
+    first = parse(client.get(edit).text).select(f"{add} select#language option")[0]
+
+    assert (first.get("value"), text(first), "selected" in first.attrib) == (
+        "",
+        "Choose a language",
+        True,
+    )
+    response = post(client, f"/dashboard/campaigns/{campaign.id}/languages", form_page=edit)
+    assert response.status_code == 400
+    page = parse(response.text)
+    assert text(page.one(f"{add} #language-error")) == "Error: Choose a language."
+    assert page.one(f"{add} select#language").get("aria-invalid") == "true"
+    assert campaign_named("c").languages == ["en"]
+
+
+def test_the_petition_text_box_is_about_twelve_lines_tall(client, team):
+    organisation, _ = team
+    campaign = make_campaign(slug="c", status=DRAFT, organisation=organisation)
+    editor_client(client, team)
+    for path in (
+        f"/organisations/{organisation.slug}/campaigns/new",
+        f"/dashboard/campaigns/{campaign.id}/text/en",
+    ):
+        box = parse(client.get(path).text).one("textarea#body_markdown")
+        assert int(box.get("rows")) >= 12, path
+
+
 def test_text_errors_are_shown_next_to_fields(client, team):
     campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
     editor_client(client, team)
@@ -329,6 +363,20 @@ def test_publish_needs_a_confirmed_email(client, team):
     html = lifecycle(client, campaign, "publish")
     assert "Confirm your email address before publishing" in html
     assert campaign_named("c").status == DRAFT
+
+
+def test_after_publishing_the_page_points_to_share_and_embed(client, team):
+    campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0])
+    editor_client(client, team)
+    share = f"/dashboard/campaigns/{campaign.id}/share"
+    draft_page = parse(client.get(f"/dashboard/campaigns/{campaign.id}/edit").text)
+    assert draft_page.select(f'a[href="{share}"]') == []  # a draft has nothing to share yet
+
+    page = parse(lifecycle(client, campaign, "publish"))
+
+    assert "Share and embed" in text(page.one(".flash"))
+    link = page.one(f'#share-and-embed a[href="{share}"]')
+    assert text(link).startswith("Share and embed")
 
 
 def test_publish_refuses_a_deadline_in_the_past(client, team):

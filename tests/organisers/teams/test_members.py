@@ -1,6 +1,7 @@
 """Members' roles: owners change and remove them, an organisation always keeps an owner."""
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from app.core.audit import AuditEvent, record_event
@@ -10,12 +11,14 @@ from app.organisers.teams import services
 from tests.factories import (
     log_in_as,
     log_in_with_form,
+    make_campaign,
     make_member,
     make_organisation,
     make_organiser,
     make_organiser_with_password,
     post_with_csrf,
 )
+from tests.html import parse
 from tests.parallel import run_in_parallel
 
 MEMBERS = "/organisations/team/members"
@@ -192,6 +195,40 @@ def test_the_audit_log_pages_by_fifty_newest_first(client, team):
     assert "number: 0" in second and "number: 59" not in second
     assert "Older events" not in second and "Newest events" in second
     assert client.get("/organisations/team/audit?before=junk").status_code == 200
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_audit_log_names_campaigns_by_their_titles(client, team, language):
+    organisation, owner = team
+    ours = make_campaign(organisation=organisation, languages=("en", "ar"))
+    english_only = make_campaign(organisation=organisation, languages=("en",))
+    theirs = make_campaign(organisation=make_organisation(slug="other"))
+    about = {"actor_id": owner.id, "organisation_id": organisation.id}
+    record_event("campaign.published", "campaign", ours.id, **about)
+    record_event("export.requested", "export", 7, kind="csv", campaign_id=ours.id, **about)
+    record_event(
+        "signature.name_hidden",
+        "signature",
+        9,
+        campaign_id=english_only.id,
+        previous="held",
+        **about,
+    )
+    record_event("campaign.edited", "campaign", theirs.id, language="en", **about)
+    db.session.commit()
+    log_in_as(client, owner)
+
+    page = parse(client.get(f"/organisations/team/audit?lang={language}").text)
+
+    with force_locale(language):
+        expected = [
+            gettext("A campaign that is no longer in this organisation") + "; language: en",
+            gettext("Campaign “%(title)s”", title="Test campaign (en)") + "; previous: held",
+            gettext("Campaign “%(title)s”", title=f"Test campaign ({language})") + "; kind: csv",
+            gettext("Campaign “%(title)s”", title=f"Test campaign ({language})"),
+        ]
+    assert [row[3] for row in page.table_rows("table")] == expected
+    assert "campaign_id" not in "".join(page.one("table").itertext())
 
 
 def test_the_audit_log_service_pages_on_ids(app, team):

@@ -17,6 +17,7 @@ from tests.factories import (
     make_organiser,
     post_with_csrf,
 )
+from tests.html import parse
 
 
 def create(client, **data):
@@ -138,6 +139,20 @@ def test_viewers_see_members_but_not_owner_pages(client):
     assert "Pending invitations" not in html and "/organisations/team/members" not in html
     for page in ("members", "audit", "settings"):
         assert client.get(f"/organisations/team/{page}").status_code == 403
+
+
+def test_editors_and_owners_start_a_campaign_from_the_organisation_page(client):
+    owner = make_organiser()
+    organisation = make_organisation(owner=owner, slug="team")
+    new_campaign = 'main a[href="/organisations/team/campaigns/new"]'
+    for organiser, links in (
+        (owner, 1),
+        (make_member(organisation, role=Role.EDITOR), 1),
+        (make_member(organisation, role=Role.VIEWER), 0),
+    ):
+        log_in_as(client, organiser)
+        page = parse(client.get("/organisations/team").text)
+        assert page.texts(new_campaign) == ["New campaign"] * links
 
 
 def rename(client, slug, name):
