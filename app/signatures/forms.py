@@ -240,12 +240,22 @@ class SignForm(DetailsForm):
 class ConfirmForm(DetailsForm):
     """The confirm page's form: the details as signed, for the email owner to check.
 
-    When the signature answered an ally's contact question, the question is asked again
-    (`ask_ally`), so its owner confirms that choice too.
+    The choices (public, contact_consent, the ally's question) are asked afresh, unticked:
+    whoever filled in the sign form may not own the mailbox, and a box ticked for someone
+    is not their consent (GDPR; the CJEU's Planet49 ruling). Only what the owner ticks on
+    this page is recorded. When the signature answered an ally's contact question, the
+    question is asked again (`ask_ally`), so its owner makes that choice too.
     """
 
     ally_contact_consent = BooleanField()
     asks_ally = False
+    # What the page fills in from the signature; never a choice.
+    PREFILLED = ("name", "postcode", "country")
+
+    @classmethod
+    def prefilled(cls, details) -> dict:
+        """The form data that shows `details` (a ChosenDetails) to check, choices unmade."""
+        return {name: getattr(details, name) for name in cls.PREFILLED}
 
     def ask_ally(self, label: str | None) -> None:
         """Ask the ally's question, worded `label` (see ally_question_label); None: no question."""
