@@ -96,8 +96,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """One blueprint per concept package."""
+    """One blueprint per concept package; their `<int:…>` ids are bounded (core/urls.py)."""
     from app.campaigns.views import bp as campaigns_bp
+    from app.core import urls
     from app.embed.oembed import bp as oembed_bp
     from app.embed.views import bp as embed_bp
     from app.exports.verification import bp as verification_bp
@@ -109,6 +110,8 @@ def register_blueprints(app: Flask) -> None:
     from app.organisers.teams.views import bp as teams_bp
     from app.signatures.views import bp as signatures_bp
 
+    # Converters are looked up as each route is added: this must come first.
+    urls.init_app(app)
     for blueprint in (
         campaigns_bp,
         signatures_bp,

@@ -68,6 +68,44 @@ def test_stored_ip_addresses_become_keyed_hashes(tmp_path):
     assert "ip_address" not in columns
 
 
+def test_ip_addresses_in_audit_events_become_keyed_hashes(tmp_path):
+    import json
+
+    from sqlalchemy import text
+
+    from app.signatures.review_signals import ip_hash
+
+    url = f"sqlite:///{tmp_path}/migrated.sqlite3"
+    app = create_app({"SECRET_KEY": "m" * 40, "SQLALCHEMY_DATABASE_URI": url})
+    details = [
+        ("organiser.login_failed", {"reason": "unknown_account", "ip": "203.0.113.9"}),
+        ("organiser.reauthentication_failed", {"ip": "::ffff:203.0.113.9"}),
+        ("organiser.two_step_failed", {"ip": None}),
+        ("organiser.login", {}),
+    ]
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="d0b87935dab4")
+        with db.engine.begin() as connection:
+            for action, detail in details:
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_events (created_at, action, subject_type, detail)"
+                        " VALUES ('2026-01-01', :action, 'organiser', :detail)"
+                    ),
+                    {"action": action, "detail": json.dumps(detail)},
+                )
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT detail FROM audit_events ORDER BY id")).all()
+    hashed = ip_hash("203.0.113.9", "m" * 40)
+    assert [json.loads(detail) for (detail,) in rows] == [
+        {"reason": "unknown_account", "ip_hash": hashed},
+        {"ip_hash": hashed},  # an IPv4 address written as IPv6 is the same address
+        {"ip_hash": None},
+        {},
+    ]
+
+
 def test_public_signers_index_follows_the_name_review_and_downgrades(tmp_path):
     from sqlalchemy import text
 

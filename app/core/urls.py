@@ -1,6 +1,29 @@
-"""Absolute links for emails and share buttons, always built from the configured BASE_URL."""
+"""Links and addresses: absolute links built from BASE_URL, and the `<int:…>` of routes."""
 
-from flask import current_app
+from flask import Flask, current_app
+from werkzeug.routing import IntegerConverter
+
+from app.core.database import MAX_ROW_ID
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in every route: ASCII digits up to MAX_ROW_ID, else the route does not match.
+
+    The ids in paths are row ids (and a share image's count bucket, far below the bound): a
+    larger number names no row, and PostgreSQL would refuse it as out of range for an
+    integer column with an error rather than find nothing. So it is a 404 before any view
+    or query, and no view needs its own check.
+    """
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ROW_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def init_app(app: Flask) -> None:
+    """Use RowIdConverter for `<int:…>`; before any blueprint adds its routes."""
+    app.url_map.converters["int"] = RowIdConverter
 
 
 def absolute_url(endpoint: str, **values) -> str:

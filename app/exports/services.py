@@ -384,7 +384,12 @@ def confirm_identity(
 ) -> bool:
     """Check the password (and the two-step code when it is on); renew the session's login."""
     if not verify_password(organiser.password_hash, password):
-        record_event("organiser.reauthentication_failed", "organiser", organiser.id, ip=ip)
+        record_event(
+            "organiser.reauthentication_failed",
+            "organiser",
+            organiser.id,
+            ip_hash=account_services.audit_ip_hash(ip),
+        )
         db.session.commit()
         return False
     if organiser.two_factor_enabled and not account_services.check_second_step(

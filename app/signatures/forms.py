@@ -16,7 +16,7 @@ from wtforms.widgets import html_params
 from app.campaigns.loader import email_domain_allowed
 from app.campaigns.models import required_sign_fields
 from app.core.countries import country_codes, country_options_html
-from app.core.display_text import contains_web_address, has_visible_letter, remove_invisible
+from app.core.display_text import contains_link, has_visible_letter, remove_invisible
 from app.core.i18n import wtforms_translations
 
 NAME_MAX = 200
@@ -64,19 +64,28 @@ def shown_text(value):
 
 
 def a_real_name(form, field):
-    """A name someone could read: a visible letter, and no web address to put in our emails."""
-    if not field.data:
+    """A name someone could read: a visible letter, and nothing a mail client shows as a link.
+
+    Names go into emails sent to other people (contains_link says what counts). A name
+    already refused as too long is not read further: its length is the error to fix.
+    """
+    if not field.data or field.errors:
         return
     if not has_visible_letter(field.data):
         raise StopValidation(_l("Enter your name in letters."))
-    if contains_web_address(field.data):
-        raise StopValidation(_l("Enter your name without a web address."))
+    if contains_link(field.data):
+        raise StopValidation(
+            _l(
+                "Enter your name without a web or email address. "
+                "If it has a full stop, leave a space after it."
+            )
+        )
 
 
-def no_web_address(form, field):
-    """Refuse a web address where a town or postcode belongs."""
-    if field.data and contains_web_address(field.data):
-        raise StopValidation(_l("Enter your postcode or town without a web address."))
+def no_link(form, field):
+    """Refuse a web or email address where a town or postcode belongs (see contains_link)."""
+    if field.data and not field.errors and contains_link(field.data):
+        raise StopValidation(_l("Enter your postcode or town without a web or email address."))
 
 
 def has_unreadable_characters(value: str) -> bool:
@@ -162,7 +171,7 @@ class DetailsForm(TypedForm):
         _l("Postcode or town"),
         _l("Enter your postcode or town."),
         POSTCODE_MAX,
-        no_web_address,
+        no_link,
         shown=True,
     )
     country = SelectField(
@@ -236,12 +245,22 @@ class SignForm(DetailsForm):
 class ConfirmForm(DetailsForm):
     """The confirm page's form: the details as signed, for the email owner to check.
 
-    When the signature answered an ally's contact question, the question is asked again
-    (`ask_ally`), so its owner confirms that choice too.
+    The choices (public, contact_consent, the ally's question) are asked afresh, unticked:
+    whoever filled in the sign form may not own the mailbox, and a box ticked for someone
+    is not their consent (GDPR; the CJEU's Planet49 ruling). Only what the owner ticks on
+    this page is recorded. When the signature answered an ally's contact question, the
+    question is asked again (`ask_ally`), so its owner makes that choice too.
     """
 
     ally_contact_consent = BooleanField()
     asks_ally = False
+    # What the page fills in from the signature; never a choice.
+    PREFILLED = ("name", "postcode", "country")
+
+    @classmethod
+    def prefilled(cls, details) -> dict:
+        """The form data that shows `details` (a ChosenDetails) to check, choices unmade."""
+        return {name: getattr(details, name) for name in cls.PREFILLED}
 
     def ask_ally(self, label: str | None) -> None:
         """Ask the ally's question, worded `label` (see ally_question_label); None: no question."""

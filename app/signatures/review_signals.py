@@ -58,13 +58,25 @@ def user_agent_family(user_agent: str) -> str:
     return "other"
 
 
+def ip_hash(ip: str | None, secret: str) -> str | None:
+    """The keyed hash of an IP address that signatures keep, or None if `ip` is not one.
+
+    Audit events of failed logins keep the same hash, so a review can match an address
+    across both without either table holding it.
+    """
+    address = _address(ip) if ip else None
+    if address is None:
+        return None
+    return identity_digest(str(address), secret, IP_PURPOSE)[:HASH_LENGTH]
+
+
 def review_signals(ip: str | None, user_agent: str, secret: str) -> dict:
     """The review columns of a new signature: ip_hash, network_hash, user_agent_family."""
     address = _address(ip) if ip else None
     hashes = dict(ip_hash=None, network_hash=None)
     if address is not None:
         hashes = dict(
-            ip_hash=identity_digest(str(address), secret, IP_PURPOSE)[:HASH_LENGTH],
+            ip_hash=ip_hash(ip, secret),
             network_hash=identity_digest(network_of(str(address)), secret, NETWORK_PURPOSE)[
                 :HASH_LENGTH
             ],

@@ -288,7 +288,8 @@ def confirm_page(token):
     outcome = services.check_confirmation_token(token, language())
     form = None
     if outcome.result == ConfirmationResult.READY:
-        form = confirm_form(outcome, obj=outcome.details)
+        # The details as signed, to check; the choices unticked, for the owner to make.
+        form = confirm_form(outcome, data=ConfirmForm.prefilled(outcome.details))
     return render_outcome(outcome, token, form)
 
 

@@ -74,11 +74,8 @@ def test_the_confirm_page_shows_the_details_and_records_what_the_post_carries(cl
     link = smtp.confirm_link("owner@example.org")
     shown = form_as_shown(client.get(link).get_data(as_text=True))
     assert shown["name"] == "Stranger" and shown["postcode"] == "Elsewhere"
-    assert shown["public"] == "y" and shown["contact_consent"] == "y"
 
-    response = confirm_with_click(
-        client, link, name="Olu Owner", postcode="Hull", public=None, contact_consent=None
-    )
+    response = confirm_with_click(client, link, name="Olu Owner", postcode="Hull")
     assert "your signature is confirmed" in response.get_data(as_text=True)
     signature = the_signature()
     assert signature.state == CONFIRMED
@@ -95,7 +92,8 @@ def test_each_choice_is_recorded_with_when_and_the_words_shown(client, smtp):
     confirm_with_click(client, smtp.confirm_link("layla@example.org"), contact_consent="y")
     records = {r.choice: r for r in db.session.execute(select(ConsentRecord)).scalars()}
     assert set(records) == {"public", "contact_consent"}
-    assert records["contact_consent"].given is True and records["public"].given is True
+    # Ticked on the sign form, not on the confirm page: not given.
+    assert records["contact_consent"].given is True and records["public"].given is False
     # The Arabic wording the owner read on the page they confirmed from.
     assert records["contact_consent"].language == "ar"
     assert (
@@ -103,6 +101,31 @@ def test_each_choice_is_recorded_with_when_and_the_words_shown(client, smtp):
         == "يمكن لمنظِّمي هذه الحملة مراسلتي عبر البريد الإلكتروني بشأنها"
     )
     assert records["contact_consent"].recorded_at is not None
+
+
+def test_choices_ticked_when_signing_are_not_ticked_for_the_email_owner(client, smtp):
+    """Someone signs with your address and ticks both boxes: that is not your consent."""
+    make_campaign(slug="c")
+    submit_signature(
+        client, "c", email="owner@example.org", name="Stranger", public="y", contact_consent="y"
+    )
+    send_due_emails()
+    link = smtp.confirm_link("owner@example.org")
+    page = client.get(link).get_data(as_text=True)
+    shown = form_as_shown(page)
+    assert "public" not in shown and "contact_consent" not in shown  # both unticked
+    assert 'name="public"' in page and 'name="contact_consent"' in page  # and asked
+    assert shown["name"] == "Stranger" and shown["country"] == "GB"  # details, to check
+    assert "nothing is ticked for you" in page
+
+    response = confirm_with_click(client, link)  # the owner ticks nothing
+    assert "your signature is confirmed" in response.get_data(as_text=True)
+    signature = the_signature()
+    assert signature.state == CONFIRMED
+    assert (signature.public, signature.contact_consent) == (False, False)
+    records = db.session.execute(select(ConsentRecord.choice, ConsentRecord.given)).all()
+    assert sorted(records) == [("contact_consent", False), ("public", False)]
+    assert "Stranger" not in client.get("/c/c").get_data(as_text=True)
 
 
 def test_the_confirm_post_is_validated_like_the_sign_form(client, smtp):

@@ -30,6 +30,7 @@ from app.organisers.accounts.passwords import (
     verify_password,
 )
 from app.organisers.models import Organiser, OrganiserSession, RecoveryCode, SiteSetting
+from app.signatures.review_signals import ip_hash
 
 CONFIRM_EMAIL = "rally.organiser.confirm_email"
 RESET_PASSWORD = "rally.organiser.reset_password"
@@ -157,6 +158,14 @@ def confirm_email(token: str, now: datetime | None = None) -> LinkOutcome:
 # Login
 
 
+def audit_ip_hash(ip: str | None) -> str | None:
+    """What an audit event keeps of the client's IP: the keyed hash signatures keep, no more.
+
+    Audit rows are kept for good: they hold no address a leak would give away.
+    """
+    return ip_hash(ip, current_app.config["SECRET_KEY"])
+
+
 def authenticate(email: str, password: str, ip: str | None = None) -> Organiser | None:
     """The organiser whose address and password these are, or None (and a failure logged).
 
@@ -170,7 +179,7 @@ def authenticate(email: str, password: str, ip: str | None = None) -> Organiser 
             "organiser",
             organiser.id if organiser else None,
             reason="wrong_password" if organiser else "unknown_account",
-            ip=ip,
+            ip_hash=audit_ip_hash(ip),
         )
         db.session.commit()
         return None
@@ -200,7 +209,7 @@ def check_second_step(organiser: Organiser, code: str, ip: str | None = None) ->
             return True
     elif use_recovery_code(organiser, code):
         return True
-    record_event("organiser.two_step_failed", "organiser", organiser.id, ip=ip)
+    record_event("organiser.two_step_failed", "organiser", organiser.id, ip_hash=audit_ip_hash(ip))
     db.session.commit()
     return False
 

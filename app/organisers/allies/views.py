@@ -5,7 +5,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core.database import MAX_ROW_ID
 from app.core.rate_limits import limiter
 from app.core.urls import absolute_url
 from app.organisers.access import campaign_role
@@ -30,7 +29,7 @@ def _title(campaign) -> str:
 
 
 def _ally_or_404(campaign, ally_id: int):
-    ally = services.campaign_ally_by_id(campaign, ally_id) if ally_id <= MAX_ROW_ID else None
+    ally = services.campaign_ally_by_id(campaign, ally_id)
     if ally is None:
         abort(404)
     return ally

@@ -329,7 +329,7 @@ def review_act(campaign, role):
 @campaign_role(Role.EDITOR)
 def review_undo(campaign, role, action_id):
     """Undo one of the campaign's bulk actions, with the reason given."""
-    action = review_desk.campaign_action(campaign, action_id) if action_id <= MAX_ROW_ID else None
+    action = review_desk.campaign_action(campaign, action_id)
     if action is None:
         abort(404)
     form = UndoForm()

@@ -229,3 +229,45 @@ def test_production_cookie_is_host_prefixed_secure_httponly_lax(tmp_path, monkey
         assert "domain" not in flags
         db.session.remove()
         db.engine.dispose()
+
+
+def test_failed_logins_keep_the_signatures_keyed_hash_of_the_ip_never_the_ip(client):
+    """The audit log keeps what signatures keep of an address: its keyed hash."""
+    from app.signatures.models import Signature
+    from app.signatures.review_signals import ip_hash
+    from tests.conftest import SECRET
+    from tests.factories import make_campaign, make_organiser_with_two_factor, submit_signature
+
+    address = "203.0.113.9"
+    client.environ_base["REMOTE_ADDR"] = address
+    make_organiser_with_password(email="ada@example.org")
+    log_in_with_form(client, "ada@example.org", "not the password at all")
+    log_in_with_form(client, "nobody@example.org")
+    make_organiser_with_two_factor(email="bo@example.org")
+    log_in_with_form(client, "bo@example.org")
+    token = csrf_token(client, "/login/two-step")
+    client.post("/login/two-step", data={"csrf_token": token, "code": "000000"})
+    organiser = make_organiser_with_password(email="cy@example.org")
+    log_in_as(client, organiser)
+    token = csrf_token(client, "/reauthenticate")
+    client.post("/reauthenticate", data={"csrf_token": token, "password": "wrong password"})
+
+    events = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action.like("%failed"))
+    ).scalars()
+    details = {(e.action, e.detail.get("reason")): e.detail for e in events}
+    assert set(details) == {
+        ("organiser.login_failed", "wrong_password"),
+        ("organiser.login_failed", "unknown_account"),
+        ("organiser.two_step_failed", None),
+        ("organiser.reauthentication_failed", None),
+    }
+    expected = ip_hash(address, SECRET)
+    assert expected and address not in expected
+    for detail in details.values():
+        assert detail["ip_hash"] == expected and "ip" not in detail
+        assert address not in str(detail)
+    # The very hash a signature from that address keeps: a review can match the two.
+    make_campaign(slug="c")
+    submit_signature(client, "c")
+    assert db.session.execute(select(Signature.ip_hash)).scalar_one() == expected
