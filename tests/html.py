@@ -58,7 +58,13 @@ class Element:
         for node in self.ancestors():
             if node.tag == "bdi" or "dir" in node.attrs:
                 return node
+            if node.tag == "svg" and "direction" in node.attrs:  # SVG's own attribute
+                return node
         return None
+
+    def direction(self) -> str | None:
+        """The direction this element sets for its text (dir, or SVG's direction), if any."""
+        return self.attrs.get("dir") or self.attrs.get("direction")
 
 
 class _TreeBuilder(HTMLParser):
@@ -113,7 +119,7 @@ def left_to_right_isolated(element: Element, text: str, value: str) -> bool:
     sits between Unicode's isolate characters (text made in Python, where markup cannot go).
     """
     owner = element.direction_owner()
-    if owner is not None and owner.tag != "html" and owner.attrs.get("dir") == "ltr":
+    if owner is not None and owner.tag != "html" and owner.direction() == "ltr":
         return True
     start = text.index(value)
     before, after = text[:start], text[start + len(value) :]

@@ -10,7 +10,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request
 
-from app.core.display_text import isolate
+from app.core.display_text import isolate, ltr
 
 log = logging.getLogger("rally.i18n")
 
@@ -136,6 +136,7 @@ def init_app(app: Flask) -> None:
     app.after_request(remember_language)
     app.jinja_env.filters["format_count"] = format_number
     app.jinja_env.filters["isolate"] = isolate
+    app.jinja_env.filters["ltr"] = ltr
     app.jinja_env.filters["format_date_long"] = lambda value: format_date(value, "long")
 
     @app.context_processor
