@@ -325,11 +325,16 @@ def country_cells(language: str, code: str, width: int) -> tuple[str, ...]:
     column and the gap after it.
     """
     name = dict(country_choices(language)).get(code, code) if code else "--"
-    start = RIGHT_TO_LEFT_ISOLATE if text_direction(language) == "rtl" else LEFT_TO_RIGHT_ISOLATE
-    return tuple(
-        printed_width.cell(line, width + 2, start, POP_ISOLATE)
-        for line in printed_width.wrapped(name, width)
-    )
+    rtl = text_direction(language) == "rtl"
+    start = RIGHT_TO_LEFT_ISOLATE if rtl else LEFT_TO_RIGHT_ISOLATE
+    cells = []
+    for line in printed_width.wrapped(name, width):
+        if not rtl and printed_width.monospaced(line):
+            # Latin in a left-to-right line needs no isolate (a bidi run fewer for Pango).
+            cells.append(printed_width.cell(line, width + 2, "", ""))
+        else:
+            cells.append(printed_width.cell(line, width + 2, start, POP_ISOLATE))
+    return tuple(cells)
 
 
 @dataclass

@@ -142,6 +142,12 @@ def cell(text: str, columns: int, start: str, end: str) -> str:
     return f"{start}{text}{' ' * inside}{end}{' ' * after}"
 
 
+def monospaced(text: str) -> bool:
+    """True when all of `text` prints in Liberation Mono, one column a character."""
+    fonts = _fonts()
+    return bool(fonts) and all(font == fonts[0] for font, _ in _runs(text))
+
+
 @lru_cache(maxsize=8)
 def _space_em(font: tuple[str, int]) -> float:
     return _pillow_font(*font).getlength(" ") / SIZE
