@@ -130,8 +130,8 @@ def cell(text: str, columns: int, start: str, end: str) -> str:
     """
     rest = columns * COLUMN_EM - width_em(text)
     runs = _runs(text)
-    fonts = _fonts()
-    own = _space_em(runs[-1][0]) if runs and runs[-1][0] not in (None, fonts[0]) else 0.0
+    mono = _fonts()[0] if _fonts() else None
+    own = _space_em(runs[-1][0]) if runs and runs[-1][0] not in (None, mono) else 0.0
     best = (float("inf"), 0, max(1, round(rest / COLUMN_EM)))
     for inside in range(OWN_SPACES if own else 1):
         after = max(1, round((rest - inside * own) / COLUMN_EM))
