@@ -6,7 +6,7 @@ Digits, dates and Latin text print in Liberation Mono, one column each; a countr
 Arabic or Chinese falls back to Noto Sans Arabic or Noto Sans CJK, whose widths vary. Those
 are measured here with the shaping WeasyPrint's Pango uses (HarfBuzz, through Pillow's
 libraqm), and the cell is filled out with plain spaces of two widths: Pango draws a space in
-the font of the text before it, so spaces inside the cell's isolate are the name's font's
+the font of the text before it, so spaces inside the cell's isolate are the text's font's
 (0.26 em in Noto Sans Arabic), and spaces after the isolate are Liberation Mono's (0.6 em).
 A mix of the two comes within a fiftieth of an em of any width. (Spaces of other widths,
 such as HAIR SPACE, would print right, but a font without them draws them with its space
