@@ -12,7 +12,7 @@ from flask import Flask, current_app, request
 from flask_babel import get_locale
 from wtforms.i18n import messages_path
 
-from app.core.display_text import isolate
+from app.core.display_text import isolate, ltr
 
 log = logging.getLogger("rally.i18n")
 
@@ -169,6 +169,7 @@ def init_app(app: Flask) -> None:
     app.after_request(remember_language)
     app.jinja_env.filters["format_count"] = format_number
     app.jinja_env.filters["isolate"] = isolate
+    app.jinja_env.filters["ltr"] = ltr
     app.jinja_env.filters["format_date_long"] = lambda value: format_date(value, "long")
 
     @app.context_processor

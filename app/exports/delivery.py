@@ -9,10 +9,12 @@ joined with each font embedded once (app/core/pdf_merge.py).
 Pages are laid out here, not by WeasyPrint: every list page holds LINES_PER_PAGE monospaced
 lines, a row taking one line (more for a long name, never split across pages), so the page
 count is known before rendering and each chunk is told the number of its first page and the
-document's total ("page X of Y" stays right across chunks).
+document's total ("page X of Y" stays right across chunks). The columns follow the document's
+direction: in Arabic the number is on the right and the name on the left.
 """
 
 import logging
+import math
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import nh3
@@ -42,6 +45,7 @@ from app.core.pdf_merge import merge_pdfs
 from app.core.pdf_process import EXIT_OUT_OF_MEMORY
 from app.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from app.core.urls import absolute_url
+from app.exports import printed_width
 from app.exports.models import Export
 from app.extensions import db
 from app.organisers.models import Organisation
@@ -49,9 +53,13 @@ from app.signatures.models import CONFIRMED, Signature
 
 log = logging.getLogger("rally.exports")
 
-# A list page: this many lines of LINE_COLUMNS monospaced columns (8.5pt Liberation Mono on A4).
+# A list page: this many lines of LINE_COLUMNS monospaced columns (8.5pt Liberation Mono on A4:
+# 98.8 columns fit between the page's margins and the body's, and the page clips the rest).
 LINES_PER_PAGE = 45
-LINE_COLUMNS = 100
+LINE_COLUMNS = 98
+# Most countries' names fit on one line of this many columns; longer ones go on under it.
+COUNTRY_COLUMNS = 18
+LEFT_TO_RIGHT_ISOLATE, RIGHT_TO_LEFT_ISOLATE, POP_ISOLATE = "\u2066", "\u2067", "\u2069"
 TOP_LOCALITIES = 10
 STYLESHEET = Path(__file__).resolve().parents[2] / "templates" / "pdf" / "delivery.css"
 RENDER_SCRIPT = Path(pdf_process.__file__)
@@ -140,9 +148,11 @@ def page_css(title: str, first_page: int, total_pages: int, direction: str = "lt
     running, before, after = css_string(title[:120]), css_string(before), css_string(after)
     # Empirically (WeasyPrint 70) the first page shows the value it is reset to.
     box = f"direction: {'rtl' if direction == 'rtl' else 'ltr'}"
+    # The title on the side where lines start, the page number where they end.
+    start, end = ("right", "left") if direction == "rtl" else ("left", "right")
     return (
-        f"@page {{ @top-left {{ content: {running}; {box} }}"
-        f" @bottom-right {{ content: {before} counter(page) {after}; {box} }} }}\n"
+        f"@page {{ @top-{start} {{ content: {running}; {box} }}"
+        f" @bottom-{end} {{ content: {before} counter(page) {after}; {box} }} }}\n"
         f"@page :first {{ counter-reset: page {int(first_page)} }}\n"
     )
 
@@ -245,13 +255,14 @@ def list_html(rows, first_number: int, language: str, names_only: bool) -> tuple
     """The HTML of some list pages and how many pages it is, headings on each page.
 
     A row is one line, or more for a name too long for one: every name and locality is
-    printed whole, on continuation lines, and a row is never split across two pages.
+    printed whole, on continuation lines, and a row is never split across two pages. The
+    country is named in the document's language, on more lines if it needs them.
     """
     number_heading, date_heading = gettext("No."), gettext("Confirmed on")
     country_heading = gettext("Country")
-    # Headings may be in a fallback font (Arabic): columns() over-counts them, never under.
-    width = max(5, columns(number_heading), len(str(first_number + len(rows))))
-    date_width, country_width = max(10, columns(date_heading)), max(2, columns(country_heading))
+    width = max(5, _heading_columns(number_heading), len(str(first_number + len(rows))))
+    date_width = max(10, _heading_columns(date_heading))
+    country_width = max(COUNTRY_COLUMNS, _heading_columns(country_heading))
     # Each heading is a box as wide as its column, so the columns line up in any language.
     heading = [
         HeadingCell(number_heading, width, "right"),
@@ -259,8 +270,14 @@ def list_html(rows, first_number: int, language: str, names_only: bool) -> tuple
         HeadingCell(country_heading, country_width),
         HeadingCell(gettext("Name") if names_only else gettext("Name · Locality")),
     ]
-    indent = width + 2 + date_width + 2 + country_width + 2
-    text_width = LINE_COLUMNS - indent
+    direction = text_direction(language)
+    # In a right-to-left line each cell is isolated, so the cells run from the right in
+    # order; the number and date are left-to-right inside. Left to right they need nothing.
+    lri, pdi = (LEFT_TO_RIGHT_ISOLATE, POP_ISOLATE) if direction == "rtl" else ("", "")
+    date_padding = " " * (date_width - 10)
+    before_country = " " * (width + 2 + date_width + 2)
+    blank_country = " " * (country_width + 2)
+    text_width = LINE_COLUMNS - len(before_country) - len(blank_country)
     pages, page = [], []
     for i, (name, postcode, country, confirmed) in enumerate(rows):
         parts = wrapped(name, text_width)
@@ -270,19 +287,54 @@ def list_html(rows, first_number: int, language: str, names_only: bool) -> tuple
             else:
                 parts += [f"· {isolated(part)}" for part in wrapped(postcode, text_width - 2)]
         parts = [part if "\u2068" in part else isolated(part) for part in parts]
+        countries = country_cells(language, country or "", country_width)
         row = [
-            f"{first_number + i:>{width}}  {confirmed.date().isoformat():{date_width}}"
-            f"  {(country or '--'):{country_width}}  {parts[0]}",
-            *(" " * indent + part for part in parts[1:]),
+            f"{lri}{first_number + i:>{width}}{pdi}  {lri}{confirmed.date().isoformat()}{pdi}"
+            f"{date_padding}  {countries[0]}{parts[0]}"
         ]
+        for line in range(1, max(len(parts), len(countries))):
+            country_cell = countries[line] if line < len(countries) else blank_country
+            row.append(before_country + country_cell + (parts[line] if line < len(parts) else ""))
         if len(page) + len(row) > LINES_PER_PAGE:
             pages.append(page)
             page = []
         page.extend(row)
     if page:
         pages.append(page)
-    html = render_template("pdf/signatures.html", pages=pages, language=language, heading=heading)
+    html = render_template(
+        "pdf/signatures.html",
+        pages=pages,
+        language=language,
+        direction=direction,
+        heading=heading,
+    )
     return html, len(pages)
+
+
+def _heading_columns(text: str) -> int:
+    """The whole list columns a heading takes, in whatever font its language is printed."""
+    return math.ceil(printed_width.width_columns(text) - 0.01)
+
+
+@lru_cache(maxsize=4096)
+def country_cells(language: str, code: str, width: int) -> tuple[str, ...]:
+    """A country's list cell: its name in `language`, in lines exactly `width` columns wide.
+
+    Each line is in an isolate of the document's direction, so the name starts where the
+    column does (even "--", which has no direction of its own), and is spaced out to the
+    column and the gap after it.
+    """
+    name = dict(country_choices(language)).get(code, code) if code else "--"
+    rtl = text_direction(language) == "rtl"
+    start = RIGHT_TO_LEFT_ISOLATE if rtl else LEFT_TO_RIGHT_ISOLATE
+    cells = []
+    for line in printed_width.wrapped(name, width):
+        if not rtl and printed_width.monospaced(line):
+            # Latin in a left-to-right line needs no isolate (a bidi run fewer for Pango).
+            cells.append(printed_width.cell(line, width + 2, "", ""))
+        else:
+            cells.append(printed_width.cell(line, width + 2, start, POP_ISOLATE))
+    return tuple(cells)
 
 
 @dataclass
@@ -291,7 +343,7 @@ class HeadingCell:
 
     text: str
     width: int = 0
-    align: str = "left"
+    align: str = "start"
 
 
 @dataclass

@@ -255,7 +255,8 @@ def test_an_arabic_document_has_its_cover_in_arabic(app, tmp_path):
     path, _ = render(export, tmp_path)
     texts = page_texts(path)
     assert "Test campaign (ar)" in texts[0] and "60" in texts[0]
-    assert len(texts) == 1 + 2 and re.search(r"^\s*60\s", texts[-1], re.M)
+    # Right to left, the number ends the line as the text layer gives it back.
+    assert len(texts) == 1 + 2 and re.search(r"\s60\s*$", texts[-1], re.M)
     save_pngs(path, "delivery-ar")
 
 
@@ -290,3 +291,113 @@ def test_long_names_and_localities_are_printed_whole(app, tmp_path):
         rows = re.findall(r"^\s*(\d+)\s+\d{4}-\d\d-\d\d", text, re.M)
         assert 0 < len(rows) < LINES_PER_PAGE  # rows of several lines fill a page sooner
     save_pngs(path, "delivery-long-names")
+
+
+def edges(path, page_index: int, text: str) -> list[tuple[float, float]]:
+    """Left and right edges (pt) of each place `text` is printed on a page, in reading order."""
+    pdfium = pytest.importorskip("pypdfium2")
+    document = pdfium.PdfDocument(str(path))
+    page = document[page_index]
+    textpage = page.get_textpage()
+    searcher = textpage.search(text)
+    found = []
+    while hit := searcher.get_next():
+        boxes = [textpage.get_charbox(i) for i in range(hit[0], hit[0] + hit[1])]
+        found.append((min(box[0] for box in boxes), max(box[2] for box in boxes)))
+    for item in (searcher, textpage, page, document):
+        item.close()
+    return found
+
+
+# Names in Latin, Arabic and Chinese script from countries of one-word names (PDFium gives
+# a line's words back in visual order when it takes the line for left to right), and one more.
+MIXED_ROWS = [("Grace Hopper", "FR"), ("عمر خالد", "EG"), (CJK_NAME, "CN")]
+ALL_ROWS = [*MIXED_ROWS, ("Ada Lovelace", "GB")]
+COUNTRY_NAMES = {
+    "en": {"FR": "France", "EG": "Egypt", "CN": "China", "GB": "United Kingdom"},
+    "ar": {"FR": "فرنسا", "EG": "مصر", "CN": "الصين", "GB": "المملكة المتحدة"},
+}
+
+
+def name_edges(path, page_index: int, name: str) -> tuple[float, float]:
+    """Left and right edges of a name printed once on the page, found word by word.
+
+    PDFium may give an Arabic line's words back in visual order, so not as one string.
+    """
+    found = [edges(path, page_index, word) for word in name.split()]
+    assert all(len(places) == 1 for places in found), (name, found)
+    return min(f[0][0] for f in found), max(f[0][1] for f in found)
+
+
+def mixed_document(tmp_path, language) -> Path:
+    """A names-only delivery PDF of ALL_ROWS in `language`."""
+    campaign = make_campaign(languages=("en", "ar"))
+    start = utcnow() - timedelta(days=3)
+    rows = [
+        dict(
+            campaign_id=campaign.id,
+            state=CONFIRMED,
+            name=name,
+            name_search="",
+            email=f"mixed{i}@example.org",
+            email_normalised=f"mixed{i}@example.org",
+            postcode="",
+            country=country,
+            language="en",
+            confirmed_at=start + timedelta(hours=i),
+        )
+        for i, (name, country) in enumerate(ALL_ROWS)
+    ]
+    db.session.execute(db.insert(Signature), rows)
+    db.session.commit()
+    folder = tmp_path / language
+    folder.mkdir()
+    path, _ = render(make_export(campaign, language=language, names_only=True), folder)
+    return path
+
+
+@pytest.mark.skipif(not HAS_CJK_FONT, reason="fonts-noto-cjk is not installed")
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_list_columns_follow_the_documents_direction_and_line_up(app, tmp_path, language):
+    path = mixed_document(tmp_path, language)
+    countries = COUNTRY_NAMES[language]
+    names = [name_edges(path, 1, name) for name, _ in MIXED_ROWS]
+    places = [name_edges(path, 1, countries[code]) for _, code in MIXED_ROWS]
+    dates = edges(path, 1, "-")  # the dates' hyphens, two a row
+
+    if language == "ar":
+        # Right to left: number, date, country, then the name furthest left.
+        for name, place in zip(names, places, strict=True):
+            assert name[1] < place[0]
+        assert max(place[1] for place in places) < min(left for left, _ in dates)
+        # Each column starts at its right edge: the names' and countries' right edges line up.
+        starts = [name[1] for name in names], [place[1] for place in places]
+    else:
+        for name, place in zip(names, places, strict=True):
+            assert name[0] > place[1]
+        assert min(place[0] for place in places) > max(right for _, right in dates)
+        starts = [name[0] for name in names], [place[0] for place in places]
+    # Within a point: glyphs' side bearings differ from script to script.
+    for column in starts:
+        assert max(column) - min(column) < 1.0, starts
+
+    save_pngs(path, f"delivery-columns-{language}")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_countries_are_named_in_the_documents_language(app, tmp_path, language):
+    path = mixed_document(tmp_path, language)
+    listing = "".join(page_texts(path)[1:])
+    other = "ar" if language == "en" else "en"
+    for _, code in ALL_ROWS:
+        assert COUNTRY_NAMES[language][code] in listing
+        assert COUNTRY_NAMES[other][code] not in listing
+    assert not re.search(r"\b(FR|EG|CN|GB)\b", listing)  # no codes
+    cover = page_texts(path)[0]
+    assert COUNTRY_NAMES[language]["GB"] in cover  # the breakdown by country too
+
+
+def test_the_running_title_is_on_the_side_lines_start(app, tmp_path):
+    [(left, _)] = edges(mixed_document(tmp_path, "ar"), 1, "Test campaign (ar)")
+    [(_, right)] = edges(mixed_document(tmp_path, "en"), 1, "Test campaign (en)")
+    assert left > 595 / 2 > right  # an A4 page is 595 pt wide

@@ -5,6 +5,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
+from app.core.display_text import isolate_ltr
 from app.organisers.accounts.passwords import MAX_LENGTH, password_problem
 from app.signatures.forms import EMAIL_MAX, TypedForm, at_most, email_address, strip
 
@@ -143,8 +144,19 @@ class SigningListEntryForm(TypedForm):
         _l("What it matches"),
         default="domain",
         choices=[
-            SelectChoice("domain", _l("Email domain (globs such as *.example.com)")),
-            SelectChoice("network", _l("IP address or range (CIDR, such as 203.0.113.0/24)")),
+            SelectChoice(
+                "domain",
+                _l(
+                    "Email domain (globs such as %(example)s)", example=isolate_ltr("*.example.com")
+                ),
+            ),
+            SelectChoice(
+                "network",
+                _l(
+                    "IP address or range (CIDR, such as %(example)s)",
+                    example=isolate_ltr("203.0.113.0/24"),
+                ),
+            ),
             SelectChoice("email", _l("One email address")),
         ],
     )

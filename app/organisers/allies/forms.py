@@ -7,7 +7,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from app.campaigns.allies import NotAnOrigin, normalise_origin
-from app.core.display_text import contains_web_address
+from app.core.display_text import contains_web_address, isolate_ltr
 from app.organisers.teams.forms import name_field
 from app.signatures.attribution import CODE
 from app.signatures.forms import (
@@ -75,8 +75,9 @@ def allowed_sites(form, field):
         raise StopValidation(
             _l(
                 "“%(entry)s” is not a web site's address. Write each site as its address "
-                "only, like https://example.org: no path after it, no *, no other scheme.",
-                entry=str(error)[:100],
+                "only, like %(example)s: no path after it, no *, no other scheme.",
+                entry=isolate_ltr(str(error)[:100]),
+                example=isolate_ltr("https://example.org"),
             )
         ) from error
     if len(sites) > SITES_MAX:

@@ -4,6 +4,8 @@ from datetime import date, datetime
 
 from markupsafe import Markup, escape
 
+from app.core.display_text import isolate_ltr
+
 HEIGHT = 180  # px, whatever the width
 FONT_SIZE = 12  # px: the labels stay this size on every screen, phones included
 TOP = 22  # where the tallest bar ends, under the top figure's label
@@ -15,8 +17,9 @@ def daily_bar_chart(days: list[tuple[date, int]], title: str, bar_label: str) ->
 
     `bar_label` is a format string with %(day)s and %(count)s for each bar's tooltip.
     """
+    # A tooltip is plain text: Unicode's isolates keep the date whole in an Arabic one.
     bars = [
-        (day.isoformat(), count, bar_label % {"day": day.isoformat(), "count": count})
+        (day.isoformat(), count, bar_label % {"day": isolate_ltr(day.isoformat()), "count": count})
         for day, count in days
     ]
     return bar_chart(bars, title)
@@ -27,7 +30,7 @@ def hourly_bar_chart(hours: list[tuple[datetime, int]], title: str, bar_label: s
     bars = []
     for moment, count in hours:
         shown = moment.strftime("%Y-%m-%d %H:00")
-        bars.append((shown, count, bar_label % {"hour": shown, "count": count}))
+        bars.append((shown, count, bar_label % {"hour": isolate_ltr(shown), "count": count}))
     return bar_chart(bars, title)
 
 

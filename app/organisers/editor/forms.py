@@ -19,6 +19,7 @@ from app.campaigns.loader import (
     email_domain_patterns,
     normalise_lines,
 )
+from app.core.display_text import isolate_ltr
 from app.core.i18n import is_known_language, language_option
 from app.signatures.forms import TypedForm, at_most, readable_text
 
@@ -117,7 +118,11 @@ def email_domains(form, field):
         email_domain_patterns(field.data or "")
     except ValueError as error:
         raise ValidationError(
-            _l("Write domains such as uni.ac.uk or *.uni.ac.uk, separated by spaces.")
+            _l(
+                "Write domains such as %(domain)s or %(subdomains)s, separated by spaces.",
+                domain=isolate_ltr("uni.ac.uk"),
+                subdomains=isolate_ltr("*.uni.ac.uk"),
+            )
         ) from error
 
 

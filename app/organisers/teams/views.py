@@ -17,8 +17,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
+from app.core.display_text import ltr
 from app.core.form_failures import shows_form_again
 from app.core.rate_limits import configured_limit, limiter, never_raises
 from app.organisers.access import membership_role, organisation_role, organiser_required
@@ -331,25 +333,46 @@ def audit_label(action: str) -> str:
     return str(label) if label is not None else action
 
 
-def audit_details(event, campaign_titles=None) -> str:
-    """What the event changed, in a sentence where its action has one; else its fields.
+def audit_details(event, campaign_titles=None) -> Markup:
+    """What the event changed, as HTML: a sentence where its action has one; else its fields.
 
-    An event about a campaign names it by its title (from `campaign_titles`, by id).
+    An event about a campaign names it by its title (from `campaign_titles`, by id). Every
+    value is escaped; addresses and paths are isolated left to right (`ltr`), which an
+    Arabic sentence would otherwise reorder ("/team" as "team/"), and names are in <bdi>.
     """
-    detail = event.detail or {}
-    action = event.action
     campaign_id = services.audit_campaign_id(event)
     if campaign_id is not None:
         title = (campaign_titles or {}).get(campaign_id)
         named = (
-            _("Campaign “%(title)s”", title=title)
+            _("Campaign “%(title)s”", title=Markup("<bdi>{}</bdi>").format(title))
             if title is not None
-            else _("A campaign that is no longer in this organisation")
+            else escape(_("A campaign that is no longer in this organisation"))
         )
-        others = sorted((key, value) for key, value in detail.items() if key != "campaign_id")
-        return "; ".join([named, *(f"{key}: {value}" for key, value in others)])
+        others = sorted((k, v) for k, v in (event.detail or {}).items() if k != "campaign_id")
+        return Markup("; ").join([Markup(named), *(ltr(f"{k}: {v}") for k, v in others)])
+    detail = {key: _isolated(key, value) for key, value in (event.detail or {}).items()}
+    sentence = _audit_sentence(event.action, detail)
+    if sentence is None:  # no sentence for this action yet: its fields, as recorded
+        fields = sorted((event.detail or {}).items())
+        return ltr("; ".join(f"{key}: {value}" for key, value in fields))
+    # The values are escaped, and the sentences around them are the catalogue's own.
+    return Markup(sentence)
+
+
+def _isolated(key: str, value) -> Markup:
+    if key.endswith("email"):
+        return ltr(value)
+    if key == "slug":  # shown as the organisation's path
+        return ltr(f"/{value}")
+    if key.endswith("role"):  # named by role_name, in the interface's language
+        return escape(value)
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
+def _audit_sentence(action: str, detail: dict) -> str | None:
+    """The sentence of audit_details, from values already escaped; None for other actions."""
     if action == "organisation.created":
-        return _("“%(name)s” at /%(slug)s", name=detail.get("name"), slug=detail.get("slug"))
+        return _("“%(name)s” at %(path)s", name=detail.get("name"), path=detail.get("slug"))
     if action == "organisation.renamed":
         return _(
             "From “%(old)s” to “%(new)s”", old=detail.get("old_name"), new=detail.get("new_name")
@@ -384,7 +407,7 @@ def audit_details(event, campaign_titles=None) -> str:
             email=detail.get("email"),
             role=role_name(detail.get("role")),
         )
-    return "; ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
+    return None
 
 
 @bp.get("/organisations/<org_slug>/audit")

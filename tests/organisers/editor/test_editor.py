@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.campaigns.models import CLOSED, DRAFT, OPEN, Campaign
 from app.core.audit import AuditEvent
 from app.core.database import utcnow
+from app.core.i18n import text_direction
 from app.extensions import db
 from app.organisers.models import Role
 from tests.factories import (
@@ -23,6 +24,7 @@ from tests.factories import (
     make_organiser,
 )
 from tests.html import parse, text
+from tests.html_tree import parse as parse_tree
 
 NEW_DRAFT = {
     "language": "en",
@@ -457,3 +459,40 @@ def test_the_preview_of_an_open_campaign_takes_no_signatures(client, team):
     assert data["csrf_token"] == "preview"
     response = client.post("/c/c/sign", data={**data, "name": "Ada", "email": "ada@example.org"})
     assert response.status_code == 400
+
+
+TEXT_BOXES = (
+    "title",
+    "summary",
+    "body_markdown",
+    "thank_you_markdown",
+    "target_name",
+    "target_role",
+    "target_institution",
+)
+
+
+@pytest.mark.parametrize(("interface", "content"), [("en", "ar"), ("ar", "en")])
+def test_the_text_boxes_take_the_texts_language_and_their_labels_the_interfaces(
+    client, team, interface, content
+):
+    campaign = make_campaign(slug="c", status=DRAFT, organisation=team[0], languages=("en", "ar"))
+    editor_client(client, team)
+    path = f"/dashboard/campaigns/{campaign.id}/text/{content}?lang={interface}"
+    page = parse_tree(client.get(path).get_data(as_text=True))
+    content_dir, interface_dir = text_direction(content), text_direction(interface)
+
+    for box_id in TEXT_BOXES:
+        box = page.by_id(box_id)
+        assert (box.attrs.get("lang"), box.attrs.get("dir")) == (content, content_dir), box_id
+        label = next(e for e in page.all("label") if e.attrs.get("for") == box_id)
+        assert label.inherited("lang") == interface, box_id
+        assert label.inherited("dir") == interface_dir, box_id
+    for hint in ("summary-hint", "body_markdown-hint", "thank_you_markdown-hint"):
+        assert page.by_id(hint).inherited("lang") == interface
+        assert page.by_id(hint).inherited("dir") == interface_dir
+    for preview in ("preview-body", "preview-thank-you"):
+        element = page.by_id(preview)
+        assert (element.attrs["lang"], element.attrs["dir"]) == (content, content_dir)
+    # The preview's headings and explanation are the interface's.
+    assert page.by_id("preview-heading").inherited("lang") == interface
