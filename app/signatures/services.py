@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import (
@@ -221,8 +222,9 @@ def sign_campaign(
     digest = identity_digest(identity, current_app.config["SECRET_KEY"], SUPPRESSION)
     new_id = db.session.execute(statement, {**values, "suppression_hash": digest}).scalar()
     if new_id is not None:
-        # The row as inserted, without reading it back: the email needs only these values.
-        signature = Signature(id=new_id, **values)
+        # The row as inserted, without reading it back or building an ORM object: the email
+        # and its token need only these values.
+        signature = SimpleNamespace(id=new_id, **values)
         queue_confirmation_email(signature, campaign.title, confirmation_token(signature), now)
         tally_signed(campaign.id)
     else:
