@@ -221,22 +221,7 @@ _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
 def wrapped(text: str, width: int) -> list[str]:
     """`text` in lines of at most `width` columns, broken at spaces where it can be."""
-    lines, line = [], ""
-    for word in text.split(" "):
-        candidate = f"{line} {word}" if line else word
-        if columns(candidate) <= width:
-            line = candidate
-            continue
-        if line:
-            lines.append(line)
-        line = ""
-        for ch in word:  # a word wider than the column is broken where it must be
-            if columns(line + ch) > width:
-                lines.append(line)
-                line = ""
-            line += ch
-    lines.append(line)
-    return lines
+    return printed_width.wrapped(text, width, columns)
 
 
 def isolated(text: str) -> str:

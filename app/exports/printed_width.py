@@ -153,19 +153,23 @@ def _space_em(font: tuple[str, int]) -> float:
     return _pillow_font(*font).getlength(" ") / SIZE
 
 
-def wrapped(text: str, columns: int) -> list[str]:
-    """`text` in lines no wider than `columns` printed list columns, broken at spaces if it can."""
+def wrapped(text: str, columns: int, measure=None) -> list[str]:
+    """`text` in lines no wider than `columns`, broken at spaces if it can.
+
+    Widths are printed list columns (width_columns) unless `measure` says otherwise.
+    """
+    measure = measure or width_columns
     lines, line = [], ""
     for word in text.split(" "):
         candidate = f"{line} {word}" if line else word
-        if width_columns(candidate) <= columns:
+        if measure(candidate) <= columns:
             line = candidate
             continue
         if line:
             lines.append(line)
         line = ""
         for ch in word:  # a word wider than the column is broken where it must be
-            if line and width_columns(line + ch) > columns:
+            if line and measure(line + ch) > columns:
                 lines.append(line)
                 line = ""
             line += ch
