@@ -37,7 +37,7 @@ missed target: sign POST >= 0.6 x and confirm POST >= 0.5 x the bare insert rate
 >= 1,000 req/s with p99 < 50 ms, no errors.
 
 With --smoke (make bench-smoke, which CI runs): SQLite only, 3 s a scenario, and the
-targets are floors that noise passes and a 2x regression does not: sign/bare >= 0.35,
+targets are floors that noise passes and a 2x regression does not: sign/bare >= 0.30,
 confirm/bare >= 0.22, no errors.
 
 Rate limiting and the fraud rules are off (RATELIMIT_ENABLED=0, FRAUD_RULES_ENABLED=0)
@@ -97,9 +97,10 @@ SIGN_BARE_RATIO_TARGET = 0.6
 CONFIRM_BARE_RATIO_TARGET = 0.5
 # --smoke (make bench-smoke, in CI): a few seconds a scenario on SQLite, failing only
 # under floors generous enough that noise passes and a 2x regression does not. They sit
-# about 0.7x under today's quiet-machine figures (sign 0.50, confirm 0.32 on SQLite); raise
-# them with the figures.
-SIGN_BARE_RATIO_FLOOR = 0.35
+# at 0.6-0.7x today's quiet-machine figures (sign 0.50, confirm 0.32 on SQLite), and CI
+# runs the smoke again once after a miss: a 2x slower path misses twice. Raise them with
+# the figures.
+SIGN_BARE_RATIO_FLOOR = 0.30
 CONFIRM_BARE_RATIO_FLOOR = 0.22
 PAGE_RPS_TARGET = 1000.0
 PAGE_P99_TARGET_MS = 50.0
