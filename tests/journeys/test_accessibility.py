@@ -39,9 +39,10 @@ axe_sync = pytest.importorskip(
 
 # A browser context per screen and language. JavaScript is on (the site has none of its
 # own): axe.run waits on timers and promises, which never settle with JavaScript off.
+# Every page is scanned in both languages; the desktop size in Arabic only, whose layout
+# is the English one mirrored, so CI stays near its time limit (the suite has doubled).
 SCREENS = {
     "en-phone": {"locale": "en", "viewport": PHONE, "is_mobile": True},
-    "en-desktop": {"locale": "en", "viewport": DESKTOP, "is_mobile": False},
     "ar-phone": {"locale": "ar", "viewport": PHONE, "is_mobile": True},
     "ar-desktop": {"locale": "ar", "viewport": DESKTOP, "is_mobile": False},
 }
