@@ -11,7 +11,6 @@ from dataclasses import astuple
 from flask import (
     Blueprint,
     abort,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -23,10 +22,10 @@ from flask_babel import gettext as _
 
 from app.campaigns.allies import widget_allies
 from app.campaigns.pages import CampaignPage, get_campaign_page
-from app.core.cache import page_cache
 from app.core.form_failures import shows_form_again
 from app.core.headers import allow_framing
 from app.core.i18n import dont_remember_language, preferred_language
+from app.core.page_slots import page_slot, render_with_slots
 from app.core.rate_limits import client_address, configured_limit, never_raises
 from app.embed.forms import EmbedSignForm, referrer_code
 from app.embed.services import make_form_token, widget_post_refusal
@@ -34,8 +33,6 @@ from app.extensions import csrf
 from app.signatures import services
 from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
 from app.signatures.views import (
-    CSRF_SLOT_KEY,
-    STAMP_SLOT_KEY,
     ip_and_campaign,
     record_signature,
     validated_once,
@@ -81,22 +78,21 @@ def widget(slug):
     referrer = referrer_code(request.args.get("referrer"))
     allies = widget_allies(page.id)
     ally = allies.ally(referrer)
-    token_slot = current_app.extensions[CSRF_SLOT_KEY]
-    stamp_slot = current_app.extensions[STAMP_SLOT_KEY]
 
     def render() -> str:
         form = EmbedSignForm.for_page(page)
         form.referrer.data = referrer
         form.ask_ally(ally)
-        return widget_html(page, form, page.accepting, token_slot, stamp_slot)
+        return widget_html(page, form, page.accepting, page_slot("csrf"), page_slot("stamp"))
 
     language = request.args.get("lang")  # kept as sent in the form's action address
     key = ("widget-html", slug, page.language, str(get_locale()), language, referrer)
     # The ally's name and question are shown: an edited question is a new rendering.
     key += (page.count, page.updated_at, page.accepting, astuple(ally) if ally else None)
-    html = page_cache().get_or_compute(key, render)
-    html = html.replace(token_slot, make_form_token(page.id))
-    return widget_response(page, html.replace(stamp_slot, make_render_stamp(page.id)))
+    html = render_with_slots(
+        key, render, {"csrf": make_form_token(page.id), "stamp": make_render_stamp(page.id)}
+    )
+    return widget_response(page, html)
 
 
 def widget_form(page: CampaignPage) -> EmbedSignForm:

@@ -4,9 +4,6 @@ Sign a campaign, see "check your inbox", confirm by a deliberate click with the 
 the email owner checked, say "I did not sign this", ask for a new link.
 """
 
-import hashlib
-import hmac
-
 from flask import (
     Blueprint,
     current_app,
@@ -18,13 +15,14 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.campaigns.pages import CampaignPage, get_campaign_page
 from app.campaigns.views import load_campaign_page
 from app.core.addresses import identity_digest, mailbox_identity
-from app.core.cache import page_cache
 from app.core.form_failures import shows_form_again
+from app.core.page_slots import page_slot, render_with_slots
 from app.core.rate_limits import client_address, configured_limit, limiter, never_raises
 from app.core.urls import absolute_url
 from app.signatures import attribution, services
@@ -34,44 +32,28 @@ from app.signatures.services import ConfirmationResult
 
 bp = Blueprint("signatures", __name__)
 
-CSRF_SLOT_KEY = "signatures.csrf_slot"
-STAMP_SLOT_KEY = "signatures.render_stamp_slot"
 # Keeps the resend limit's hashes of addresses from matching any other table's.
 RESEND_LIMIT_PURPOSE = "rate-limit-resend"
 SIGN_FORM = "rally.sign_form"
-
-
-@bp.record_once
-def _give_the_app_a_csrf_slot(state):
-    # Stands in for the visitor's CSRF token in a cached rendering of the page. Derived from
-    # SECRET_KEY: the same in every process sharing the page cache through Redis (a random
-    # one per process would reach visitors served another's rendering), and unguessable
-    # without the key, so no one can plant it in page content.
-    key = state.app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    slot = hmac.new(key, b"rally.page-cache-slot", hashlib.sha256).hexdigest()
-    state.app.extensions[CSRF_SLOT_KEY] = "csrf-slot-" + slot[:24]
-    # Likewise the form's render stamp (when this visitor got the page: fraud_rules.py).
-    state.app.extensions[STAMP_SLOT_KEY] = "stamp-slot-" + slot[24:48]
 
 
 @bp.get("/c/<slug>")
 def sign_page(slug):
     """One campaign with its sign form."""
     page = load_campaign_page(slug)
-    slot, stamp_slot = current_app.extensions[CSRF_SLOT_KEY], current_app.extensions[STAMP_SLOT_KEY]
     # Every visitor sees the same page but for the form's token and render stamp: render it
     # once a moment, keyed by the data it shows so a newer count never meets an older one.
-    html = page_cache().get_or_compute(
-        ("sign-page-html", slug, page.language, str(get_locale()), page.count, page.updated_at),
+    key = ("sign-page-html", slug, page.language, str(get_locale()), page.count, page.updated_at)
+    html = render_with_slots(
+        key + (current_user.is_authenticated,),
         lambda: render_campaign_page(
             page,
             SignForm.for_page(page),
-            csrf_value=slot,
-            render_stamp=stamp_slot,
+            csrf_value=page_slot("csrf"),
+            render_stamp=page_slot("stamp"),
         )[0],
+        {"csrf": generate_csrf(), "stamp": make_render_stamp(page.id)},
     )
-    html = html.replace(slot, generate_csrf()).replace(stamp_slot, make_render_stamp(page.id))
     return remember_first_touch(make_response(html))
 
 
@@ -371,34 +353,55 @@ def render_outcome(outcome: services.ConfirmationOutcome, token: str, form=None,
         thank_you = get_campaign_page(
             outcome.slug, lambda available, default: chosen if chosen in available else default
         )
-    share = {}
     if thank_you is not None and outcome.signature_id:
-        # The signer's own links carry their referrer code; a signed link shows whom they
-        # brought (attribution.py).
-        code = attribution.referral_code(outcome.signature_id)
-        share = dict(
-            page=thank_you,
-            share_url=absolute_url("signatures.sign_page", slug=thank_you.slug)
-            + "?referrer="
-            + code,
-            brought_url=absolute_url(
-                "signatures.brought",
-                slug=thank_you.slug,
-                token=attribution.brought_link_token(outcome.signature_id),
-            ),
-        )
+        return _no_store(render_thank_you(outcome, thank_you, token))
     html = render_template(
         template,
-        **share,
         token=token,
         form=form,
         campaign_slug=outcome.slug,
         campaign_title=outcome.title,
         required_fields=outcome.required_fields,
-        thank_you_html=thank_you.thank_you_html if thank_you else "",
-        thank_you_language=thank_you.language if thank_you else None,
     )
     return _no_store(html, status or default_status)
+
+
+def render_thank_you(outcome: services.ConfirmationOutcome, page: CampaignPage, token: str):
+    """The thank-you page with the signer's own share links.
+
+    The links carry the signer's referrer code; a signed link shows whom they brought
+    (attribution.py). The rest is the same for every signer of the campaign, so it is
+    rendered once a moment and the signer's values go into its slots.
+    """
+    key = ("confirmed-html", page.slug, page.language, page.updated_at, outcome.title)
+    key += (str(get_locale()), current_user.is_authenticated)
+
+    def render() -> str:
+        return render_template(
+            OUTCOME_PAGES[ConfirmationResult.CONFIRMED_NOW][0],
+            page=page,
+            share_url=absolute_url("signatures.sign_page", slug=page.slug)
+            + "?referrer="
+            + page_slot("referrer"),
+            brought_url=absolute_url(
+                "signatures.brought", slug=page.slug, token=page_slot("brought")
+            ),
+            page_path=url_for("signatures.confirm_page", token=page_slot("token")),
+            campaign_slug=outcome.slug,
+            campaign_title=outcome.title,
+            thank_you_html=page.thank_you_html,
+            thank_you_language=page.language,
+        )
+
+    return render_with_slots(
+        key,
+        render,
+        {
+            "referrer": attribution.referral_code(outcome.signature_id),
+            "brought": attribution.brought_link_token(outcome.signature_id),
+            "token": token,
+        },
+    )
 
 
 def _no_store(html: str, status: int = 200):

@@ -4,10 +4,10 @@ from sqlalchemy import event, func, select
 
 from app.campaigns.counts import confirmed_counts
 from app.campaigns.models import CampaignCountShard
+from app.core.page_slots import page_slot
 from app.extensions import db
 from app.signatures.models import CONFIRMED, Signature
 from app.signatures.services import confirmation_token, recount_campaign
-from app.signatures.views import CSRF_SLOT_KEY
 from tests.factories import (
     confirm_details,
     csrf_token,
@@ -86,7 +86,7 @@ def test_page_is_cached_for_a_moment_but_every_visitor_gets_their_own_token(app)
         for visitor in (first_visitor, second_visitor)
     ]
     assert statements == []  # served from the cache
-    assert tokens[0] != tokens[1] and app.extensions[CSRF_SLOT_KEY] not in "".join(tokens)
+    assert tokens[0] != tokens[1] and page_slot("csrf") not in "".join(tokens)
     make_signature(campaign, state=CONFIRMED)
     assert shown_count(first_visitor, "c") == 0  # a moment stale, by design
     # Both cached forms work, each with its own session.

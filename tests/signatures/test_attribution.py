@@ -10,7 +10,13 @@ from sqlalchemy import select
 
 from app.core.outbox import send_due_emails
 from app.extensions import db
-from app.signatures.attribution import COOKIE, brought_link_token, first_touch_cookie
+from app.signatures.attribution import (
+    COOKIE,
+    brought_link_token,
+    first_touch_cookie,
+    referral_code,
+    signature_id_from_brought_token,
+)
 from app.signatures.models import CONFIRMED, Signature
 from tests.factories import (
     confirm_with_click,
@@ -89,6 +95,35 @@ def test_a_signer_sees_whom_their_own_links_brought(client, app, smtp):
     assert page.headers["Cache-Control"] == "no-store"
     # The page is reached only through its signed link.
     assert client.get("/c/c/brought/not-a-token").status_code == 404
+
+
+def test_each_signer_gets_their_own_links_on_a_shared_thank_you_page(app, smtp):
+    """The thank-you page is rendered once a moment; each signer's values fill its slots."""
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    make_campaign(slug="c")
+    pages = {}
+    for email in ("ada@example.org", "bo@example.org"):
+        visitor = app.test_client()
+        land_and_sign(visitor, "/c/c", email)
+        send_due_emails()
+        link = smtp.confirm_link(email)
+        pages[email] = (link, confirm_with_click(visitor, link).get_data(as_text=True))
+    with app.test_request_context():
+        for email, (link, page) in pages.items():
+            signature = db.session.scalar(select(Signature).where(Signature.email == email))
+            own, others = [
+                referral_code(s.id)
+                for s in sorted(
+                    db.session.scalars(select(Signature)), key=lambda s: s.id != signature.id
+                )
+            ]
+            assert "Thank you, your signature is confirmed" in page
+            assert f"referrer={own}" in page and others not in page
+            brought = re.search(r'/brought/([^"]+)"', page).group(1)
+            assert signature_id_from_brought_token(brought) == signature.id
+            # The language switcher keeps this signer's own link.
+            assert f'href="{link.split("?")[0]}?lang=ar"' in page
+            assert "slot" not in page.replace("slot-", "")
 
 
 def test_a_brought_link_works_on_its_own_campaign_only(client, app):
