@@ -28,6 +28,7 @@ from app.signatures.services import confirmation_token, recount_campaign
 from bench.seed import seed_confirmed_signatures
 from tests.conftest import postgres_only
 from tests.factories import (
+    confirm_with_click,
     csrf_token,
     form_as_shown,
     log_in_as,
@@ -107,7 +108,12 @@ def sign_post(client, team):
 
 
 def confirm_post(client, team):
-    submit_signature(client, "c", email="confirming@example.org")
+    # A first confirmation does what a process does once: writes the locality's spelling,
+    # reads the connection limit (campaigns/goals.py). Then the one counted.
+    for email in ("first@example.org", "confirming@example.org"):
+        submit_signature(client, "c", email=email)
+    first = db.session.execute(select(Signature).where(Signature.email == "first@example.org"))
+    confirm_with_click(client, f"/confirm/{confirmation_token(first.scalar_one())}")
     signature = db.session.execute(
         select(Signature).where(Signature.email == "confirming@example.org")
     ).scalar_one()
@@ -137,8 +143,7 @@ PATHS = [
     ("campaign page, its data rebuilt", campaign_page_rebuilt, 200, 4),
     ("widget", widget, 200, 0),
     ("sign POST", sign_post, 303, 4),
-    # Its locality's spelling is written once per process: 6 statements after that.
-    ("confirm POST", confirm_post, 200, 7),
+    ("confirm POST", confirm_post, 200, 6),
     ("dashboard figures", dashboard_figures, 200, 14),
     ("signature list", signature_list, 200, 8),
     ("review desk", review_desk, 200, 14),

@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from app.campaigns.models import CampaignCountShard
+from app.core.database import execute_core
 from app.extensions import db
 
 
@@ -37,9 +38,9 @@ def add_to_confirmed_count(campaign_id: int, delta: int) -> None:
     """Bump one random shard of the campaign's count inside the caller's transaction."""
     shard = random.randrange(current_app.config["COUNT_SHARDS"])
     bump = dict(b_campaign_id=campaign_id, delta=delta)
-    if db.session.execute(_BUMP_SHARD, {**bump, "b_shard": shard}).rowcount == 0:
+    if execute_core(_BUMP_SHARD, {**bump, "b_shard": shard}).rowcount == 0:
         # COUNT_SHARDS was raised since the campaign was loaded: fall back to shard 0.
-        db.session.execute(_BUMP_SHARD, {**bump, "b_shard": 0})
+        execute_core(_BUMP_SHARD, {**bump, "b_shard": 0})
 
 
 def confirmed_counts(campaign_ids: list[int]) -> dict[int, int]:

@@ -1,4 +1,4 @@
-"""Campaign jobs: closing campaigns whose deadline has passed, drawing share images."""
+"""Campaign jobs: closing campaigns past their deadline, goals reached, drawing share images."""
 
 import logging
 
@@ -6,6 +6,7 @@ from huey import crontab
 from sqlalchemy import select
 
 from app.campaigns.counts import confirmed_counts
+from app.campaigns.goals import announce_reached_goals
 from app.campaigns.models import Campaign, CampaignTranslation
 from app.campaigns.pages import get_campaign_page
 from app.campaigns.services import close_expired_campaigns
@@ -23,6 +24,14 @@ def close_expired_campaigns_job() -> None:
     closed = close_expired_campaigns()
     if closed:
         log.info("closed campaigns past their deadline: %s", ", ".join(closed))
+
+
+@periodic_task(crontab(minute="*"))
+def announce_reached_goals_job() -> None:
+    """Every minute: announce any goal reached that its confirmations did not announce."""
+    announced = announce_reached_goals()
+    if announced:
+        log.info("announced %d reached goals late", announced)
 
 
 @task()

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.database import execute_core
 from app.extensions import db
 
 DAY = "day"  # key: the UTC date of confirmation, YYYY-MM-DD
@@ -96,7 +97,7 @@ def _upsert(rows: int, labels_only: bool = False):
 
 def _execute_rows(rows: list[dict], labels_only: bool = False) -> None:
     statement = _upsert(len(rows), labels_only)
-    db.session.execute(
+    execute_core(
         statement,
         {f"c{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()},
     )

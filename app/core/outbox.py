@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import JSON, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import UTCDateTime, utcnow
+from app.core.database import UTCDateTime, execute_core, utcnow
 from app.core.i18n import text_direction
 from app.core.recipient_quotas import forget_old_quotas, take_recipient_quota
 from app.core.smtp import PermanentFailure, TemporaryFailure, build_message, transport_for
@@ -127,7 +127,7 @@ def _add_to_outbox(to_address: str, now: datetime | None, **content) -> bool:
         return False
     domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or "localhost"
     # A Core INSERT: no ORM object to track and flush, on the signing hot path.
-    db.session.execute(
+    execute_core(
         _INSERT_OUTBOX_EMAIL,
         dict(
             message_id=make_msgid(domain=domain),

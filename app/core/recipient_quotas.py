@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.addresses import identity_digest, mailbox_identity
+from app.core.database import execute_core
 from app.extensions import db
 
 
@@ -65,7 +66,7 @@ def take_recipient_quota(address: str, now: datetime) -> bool:
     the second waits on the first's row and then sees its count.
     """
     statement = _count_one_below_cap(db.engine.dialect.name)
-    taken = db.session.execute(
+    taken = execute_core(
         statement,
         {
             "quota_day": now.astimezone(UTC).date(),

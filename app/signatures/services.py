@@ -46,7 +46,7 @@ from app.campaigns.tallies import (
 from app.core.addresses import identity_digest, mailbox_identity
 from app.core.audit import record_event
 from app.core.cache import page_cache
-from app.core.database import MAX_ROW_ID, begin_read_only, utcnow
+from app.core.database import MAX_ROW_ID, begin_read_only, execute_core, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.signatures.emails import (
@@ -220,7 +220,7 @@ def sign_campaign(
     # mailbox inserts nothing either, and has no row for the repeat path to email.
     statement = _insert_unless_signed_or_disowned(db.engine.dialect.name, tuple(values))
     digest = identity_digest(identity, current_app.config["SECRET_KEY"], SUPPRESSION)
-    new_id = db.session.execute(statement, {**values, "suppression_hash": digest}).scalar()
+    new_id = execute_core(statement, {**values, "suppression_hash": digest}).scalar()
     if new_id is not None:
         # The row as inserted, without reading it back or building an ORM object: the email
         # and its token need only these values.
@@ -644,7 +644,7 @@ def _count_confirmation(
     instead, verified but not counted until the team releases it; the signer sees the same.
     """
     counted = not checked.held_rule
-    moved = db.session.execute(
+    moved = execute_core(
         _MOVE_OUT_OF_PENDING,
         dict(
             signature_id=checked.signature_id,
@@ -698,8 +698,8 @@ def _record_consents(
     # An ally's question is its own record, apart from the campaign's contact consent.
     if details.ally_contact_consent is not None and ALLY_CONTACT in consent_wording:
         answers.append((ALLY_CONTACT, details.ally_contact_consent))
-    db.session.execute(
-        insert(ConsentRecord),
+    execute_core(
+        insert(ConsentRecord.__table__),
         [
             dict(
                 signature_id=signature_id,

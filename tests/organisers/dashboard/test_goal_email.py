@@ -2,8 +2,15 @@
 
 from queue import SimpleQueue
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
+from app.campaigns.goals import (
+    MARGIN_KEY,
+    announce_goal_and_count,
+    announce_reached_goals,
+    recheck_margin,
+)
 from app.campaigns.models import Campaign
 from app.core.outbox import send_due_emails
 from app.extensions import db
@@ -95,3 +102,41 @@ def test_campaigns_of_the_site_admins_email_the_admins(app, smtp):
         ).scalar_one()
         == CONFIRMED
     )
+
+
+def test_the_periodic_catch_up_announces_a_goal_its_confirmations_missed(app, smtp):
+    """A confirmation racing a large release can miss the goal: the minute job does not."""
+    owner = make_organiser(email="owner@example.org")
+    campaign = make_campaign(slug="parks", organisation=make_organisation(owner=owner), goal=3)
+    other = make_campaign(slug="other", organisation=make_organisation(owner=owner), goal=9)
+    for _ in range(3):
+        make_signature(campaign, state=CONFIRMED)  # counted, but announced by no one
+    make_signature(other, state=CONFIRMED)
+    assert goal_mails(smtp) == []
+
+    assert announce_reached_goals() == 1
+    assert [m["To"] for m in goal_mails(smtp)] == [owner.email]
+    assert announce_reached_goals() == 0
+    assert len(goal_mails(smtp)) == 1
+
+
+def test_a_confirmation_checks_again_after_committing_only_near_the_goal(app):
+    """Far under the goal nothing hidden can reach it: no second transaction."""
+    app.config["GOAL_RECHECK_MARGIN"] = 2
+    app.extensions.pop(MARGIN_KEY, None)
+    campaign = make_campaign(slug="parks", goal=5)
+    with app.test_request_context():
+        assert announce_goal_and_count(campaign.id) == (False, 0)  # 0 < 5 - 2
+        for _ in range(3):
+            make_signature(campaign, state=CONFIRMED)
+        assert announce_goal_and_count(campaign.id) == (None, 3)  # near: check again
+    db.session.rollback()
+
+
+def test_the_margin_is_the_connections_postgresql_allows(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL (CI does)")
+    app.extensions.pop(MARGIN_KEY, None)
+    with app.app_context():
+        allowed = int(db.session.execute(text("SHOW max_connections")).scalar())
+        assert recheck_margin() == allowed > 0
