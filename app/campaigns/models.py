@@ -39,6 +39,15 @@ def accepts_signatures(status: str, deadline: datetime | None, now: datetime) ->
     return status == OPEN and (deadline is None or now < deadline)
 
 
+def accepts_confirmations(
+    public: bool, status: str, deadline: datetime | None, now: datetime, grace
+) -> bool:
+    """Public, and open to signatures: made in time, they may be confirmed for `grace` after."""
+    return public and accepts_signatures(
+        status, deadline + grace if deadline is not None else None, now
+    )
+
+
 class Campaign(db.Model):
     """A petition: who it asks, its goal and deadline, and which form fields are required."""
 
@@ -96,8 +105,7 @@ class Campaign(db.Model):
 
     def accepts_confirmations(self, now: datetime, grace) -> bool:
         """Signatures made in time may still be confirmed for a grace period after the deadline."""
-        deadline = self.deadline + grace if self.deadline is not None else None
-        return self.is_public and accepts_signatures(self.status, deadline, now)
+        return accepts_confirmations(self.is_public, self.status, self.deadline, now, grace)
 
     def translation(self, language: str) -> "CampaignTranslation":
         """The text in `language`, else in the campaign's default language."""

@@ -14,6 +14,11 @@ from app.extensions import db
 MAX_ROW_ID = 2**31 - 1
 
 
+def is_row_id(value) -> bool:
+    """Whether `value` (from a token, a query string) can name a row: an int in 1..MAX_ROW_ID."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)

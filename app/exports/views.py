@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core.database import MAX_ROW_ID, utcnow
+from app.core.database import is_row_id, utcnow
 from app.core.i18n import language_option
 from app.core.rate_limits import configured_limit
 from app.exports import jobs, services
@@ -103,7 +103,7 @@ def index(campaign, role):
     """
     downloading = None
     wanted = request.args.get("download", type=int)
-    if wanted is not None and 0 < wanted <= MAX_ROW_ID:
+    if is_row_id(wanted):
         export = services.export_of_campaign(campaign, wanted)
         # Only a download that will be sent: never a loop back to the password prompt.
         if (

@@ -35,7 +35,7 @@ from app.campaigns.allies import campaign_ally
 from app.campaigns.counts import add_to_confirmed_count, set_confirmed_count
 from app.campaigns.goals import announce_goal_and_count, announce_goal_if_reached
 from app.campaigns.jobs import queue_share_images_after_counting
-from app.campaigns.models import Campaign, accepts_signatures
+from app.campaigns.models import Campaign, accepts_confirmations
 from app.campaigns.pages import CampaignPage
 from app.campaigns.tallies import (
     rebuild_tallies,
@@ -46,7 +46,7 @@ from app.campaigns.tallies import (
 from app.core.addresses import identity_digest, mailbox_identity
 from app.core.audit import record_event
 from app.core.cache import page_cache
-from app.core.database import MAX_ROW_ID, begin_read_only, execute_core, utcnow
+from app.core.database import begin_read_only, execute_core, is_row_id, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.signatures.emails import (
@@ -473,8 +473,9 @@ class CheckedSignature:
 
     def accepts_confirmations(self, now: datetime, grace) -> bool:
         """Campaign.accepts_confirmations, from the values read with the token."""
-        deadline = self.campaign_deadline + grace if self.campaign_deadline is not None else None
-        return self.campaign_public and accepts_signatures(self.campaign_status, deadline, now)
+        return accepts_confirmations(
+            self.campaign_public, self.campaign_status, self.campaign_deadline, now, grace
+        )
 
 
 @dataclass(frozen=True)
@@ -774,12 +775,8 @@ def _signature_for_token(token: str, language: str):
     return signature, campaign, None
 
 
-def _valid_row_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
-
-
 def _signature_by_id(signature_id) -> Signature | None:
-    return db.session.get(Signature, signature_id) if _valid_row_id(signature_id) else None
+    return db.session.get(Signature, signature_id) if is_row_id(signature_id) else None
 
 
 # Built once: a signature with its campaign and the campaign's texts, in one statement.
@@ -793,7 +790,7 @@ _SIGNATURE_AND_CAMPAIGN = (
 
 def _signature_and_campaign(signature_id) -> tuple[Signature | None, Campaign | None]:
     """A signature with its campaign and the campaign's texts, in one statement."""
-    if not _valid_row_id(signature_id):
+    if not is_row_id(signature_id):
         return None, None
     row = (
         db.session.execute(_SIGNATURE_AND_CAMPAIGN, {"signature_id": signature_id})

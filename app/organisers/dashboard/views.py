@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from app.core.countries import country_choices
-from app.core.database import MAX_ROW_ID
+from app.core.database import is_row_id
 from app.organisers import review as review_desk
 from app.organisers.access import campaign_role, organisations_of, organiser_required
 from app.organisers.allies.services import ally_names
@@ -157,7 +157,7 @@ def _qr_download(campaign, draw, extension: str, mimetype: str) -> Response:
 
 def _row_id(name: str) -> int | None:
     value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value <= MAX_ROW_ID else None
+    return value if is_row_id(value) else None
 
 
 REVIEW_NAMES = "names"  # ?review= for the names the word list held

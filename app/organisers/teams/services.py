@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.campaigns.models import Campaign, CampaignTranslation
 from app.core.audit import AuditEvent, record_event
-from app.core.database import MAX_ROW_ID, utcnow
+from app.core.database import is_row_id, utcnow
 from app.core.tokens import TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.organisers.models import Invitation, Membership, Organisation, Organiser, Role
@@ -395,13 +395,7 @@ def _invitation_for_token(token: str, now: datetime):
     except TokenInvalid:
         return InvitationOutcome(InvitationResult.INVALID), None, None
     invitation_id, nonce = payload.get("i"), payload.get("n")
-    if (
-        not isinstance(invitation_id, int)
-        or isinstance(invitation_id, bool)
-        or not 0 < invitation_id <= MAX_ROW_ID
-        or not isinstance(nonce, str)
-        or not nonce.isascii()
-    ):
+    if not is_row_id(invitation_id) or not isinstance(nonce, str) or not nonce.isascii():
         return InvitationOutcome(InvitationResult.INVALID), None, None
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None:
