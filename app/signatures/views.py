@@ -15,7 +15,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.campaigns.pages import CampaignPage, get_campaign_page
@@ -45,7 +44,7 @@ def sign_page(slug):
     # once a moment, keyed by the data it shows so a newer count never meets an older one.
     key = ("sign-page-html", slug, page.language, str(get_locale()), page.count, page.updated_at)
     html = render_with_slots(
-        key + (current_user.is_authenticated,),
+        key,
         lambda: render_campaign_page(
             page,
             SignForm.for_page(page),
@@ -374,7 +373,7 @@ def render_thank_you(outcome: services.ConfirmationOutcome, page: CampaignPage, 
     rendered once a moment and the signer's values go into its slots.
     """
     key = ("confirmed-html", page.slug, page.language, page.updated_at, outcome.title)
-    key += (str(get_locale()), current_user.is_authenticated)
+    key += (str(get_locale()),)
 
     def render() -> str:
         return render_template(
