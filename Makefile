@@ -25,9 +25,12 @@ PORT ?= 5000
 run: $(VENV)/.installed-run system-packages translations-compile migrate load-campaigns
 	HOST=$(HOST) PORT=$(PORT) BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
+# On every core (pytest-xdist), each worker with its own PostgreSQL database and Redis db
+# (tests/conftest.py); TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test system-packages
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=8 $(PYTEST_ARGS)
 
 # Running needs only the package; the test tools come with `make test`.
 $(VENV)/.installed-run: pyproject.toml

@@ -3,16 +3,58 @@
 import os
 import re
 import socket
+import time
 from dataclasses import dataclass, field
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from app import create_app
+from app.config import build_config
 from app.core.i18n import compile_catalogues
 from app.extensions import db as _db
 
+
+def _own_database_per_worker() -> None:
+    """Give each pytest-xdist worker its own PostgreSQL database and Redis db number.
+
+    Run before any test module reads TEST_DATABASE_URL or TEST_REDIS_URL: worker gw1 of
+    postgresql://.../test gets .../test_gw1 (created when missing), and redis://.../0 gets
+    /2. Tests empty their tables and keys freely, so two workers must never share them.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    database_url = os.environ.get("TEST_DATABASE_URL", "")
+    if database_url.startswith(("postgres://", "postgresql")):
+        base, _, name = database_url.rpartition("/")
+        own = f"{name}_{worker}"
+        for attempt in range(20):
+            try:
+                with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as pg:
+                    exists = pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own,))
+                    if exists.fetchone() is None:
+                        pg.execute(f'CREATE DATABASE "{own}"')
+                break
+            except psycopg.errors.ObjectInUse:  # the other worker is copying template1 too
+                time.sleep(0.2 * (attempt + 1))
+        os.environ["TEST_DATABASE_URL"] = f"{base}/{own}"
+    if os.environ.get("TEST_REDIS_URL"):
+        os.environ["TEST_REDIS_URL"] = workers_redis_url(os.environ["TEST_REDIS_URL"])
+
+
+def workers_redis_url(url: str) -> str:
+    """`url` with this pytest-xdist worker's own db number (gw0 takes /1 for /0), if a worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{(int(number or 0) + 1 + int(worker[2:])) % 16}"
+
+
+_own_database_per_worker()
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql"))
 SECRET = "test-secret-key-" + "x" * 32
@@ -20,8 +62,10 @@ BASE_URL = "http://rally.test"
 
 
 def pytest_sessionstart(session):
-    # Catalogues are compiled at build and test time, never by the app at start-up.
-    compile_catalogues()
+    # Catalogues are compiled at build and test time, never by the app at start-up; by
+    # pytest-xdist's controller only, before its workers start, so none reads a half-written one.
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        compile_catalogues()
 
 
 def pytest_report_header(config):
@@ -97,9 +141,16 @@ def smtp(request):
     sink.stop()
 
 
+# Cheap argon2 costs: the real ones take a tenth of a second a hash, and the browser
+# journeys log in hundreds of times. The login timing test asks for REAL_HASHING.
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
+REAL_HASHING = {name: build_config("")[name] for name in FAST_HASHING}
+
+
 def app_config(tmp_path, **overrides) -> dict:
     """Configuration for a test app: real CSRF, no rate limits, no page cache, no inline mail."""
     config = {
+        **FAST_HASHING,
         "TESTING": True,
         "SECRET_KEY": SECRET,
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path}/rally-test.sqlite3",

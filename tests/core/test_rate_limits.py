@@ -18,7 +18,7 @@ from app.core.rate_limits import (
     rate_limit_storage_recovered,
 )
 from app.extensions import db
-from tests.conftest import app_config, free_port
+from tests.conftest import app_config, free_port, workers_redis_url
 from tests.factories import make_campaign, submit_signature
 
 LIMITED = {"RATELIMIT_ENABLED": True, "RATELIMIT_SIGN": "3 per minute"}
@@ -28,7 +28,7 @@ def redis_url() -> str | None:
     """TEST_REDIS_URL, else a Redis on 127.0.0.1:6379 if one answers; None without one."""
     import redis
 
-    url = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    url = os.environ.get("TEST_REDIS_URL") or workers_redis_url("redis://127.0.0.1:6379/0")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
     except redis.RedisError:

@@ -1,17 +1,8 @@
-"""Cheap argon2 costs (the timing test uses the real ones) and helpers to read emailed links."""
+"""Helpers to read emailed links."""
 
 import re
 
-import pytest
-
 from app.core.outbox import send_due_emails
-
-FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
-
-
-@pytest.fixture
-def config_overrides():
-    return dict(FAST_HASHING)
 
 
 def deliver():

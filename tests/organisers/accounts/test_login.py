@@ -12,7 +12,7 @@ from app.core.audit import AuditEvent
 from app.extensions import db
 from app.organisers.accounts.passwords import hash_password, verify_password
 from app.organisers.models import Organiser, OrganiserSession
-from tests.conftest import app_config
+from tests.conftest import REAL_HASHING, app_config
 from tests.factories import (
     ORGANISER_PASSWORD,
     csrf_token,
@@ -168,7 +168,7 @@ def test_a_hash_with_old_costs_is_upgraded_at_login(client, app):
     assert upgraded != old and "m=1024,t=1,p=1" in upgraded
 
 
-@pytest.mark.parametrize("config_overrides", [{}])  # the real argon2 costs
+@pytest.mark.parametrize("config_overrides", [REAL_HASHING])
 def test_an_unknown_address_takes_as_long_as_a_wrong_password(client):
     make_organiser_with_password(email="ada@example.org")
     verify_password(None, "warm the dummy hash up")

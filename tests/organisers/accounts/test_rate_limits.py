@@ -10,10 +10,8 @@ from tests.factories import (
     log_in_with_form,
     make_organiser_with_password,
 )
-from tests.organisers.accounts.conftest import FAST_HASHING
 
 LIMITED = {
-    **FAST_HASHING,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_LOGIN_IP": "20 per minute",
