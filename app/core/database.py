@@ -1,9 +1,10 @@
 """Database engine behaviour that the rest of the code relies on, per dialect."""
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -44,11 +45,37 @@ class UTCDateTime(TypeDecorator):
 
 
 def configure_engine(engine: Engine) -> None:
-    """Give this engine the behaviour the code relies on (SQLite only; PostgreSQL needs none)."""
+    """Give this engine the behaviour the code relies on."""
     if engine.dialect.name != "sqlite":
+        _ping_connections_that_sat_idle(engine)
         return
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_immediate_on_sqlite)
+
+
+# A pooled connection back in use within this many seconds goes to work without a ping.
+PING_AFTER_IDLE_SECONDS = 1.0
+_CHECKED_IN_AT = "rally.checked_in_at"
+
+
+def _ping_connections_that_sat_idle(engine: Engine) -> None:
+    # A server restart or a dropped connection is met by a connection that sat idle in the
+    # pool: ping those before use, and a dead one is replaced (SQLAlchemy retries the
+    # checkout on DisconnectionError). SQLAlchemy's pool_pre_ping pings every checkout,
+    # and a request that reads, then writes, checks out twice: a round trip each.
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record):
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy):
+        since = record.info.get(_CHECKED_IN_AT)
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError("the pooled connection is gone") from error
 
 
 def init_app(app) -> None:
@@ -77,6 +104,19 @@ def _begin_immediate_on_sqlite(conn):
     # Pure reads may opt out with begin_read_only() so they do not queue behind writers.
     mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def end_read_only(session) -> None:
+    """End a transaction begun with begin_read_only, now rather than with the request.
+
+    With COMMIT: nothing was written, and psycopg forgets its prepared statements at every
+    ROLLBACK (then tells the server to, a round trip more). A session holding changes,
+    which a read should never have, is rolled back.
+    """
+    if session.new or session.dirty or session.deleted:
+        session.rollback()
+    else:
+        session.commit()
 
 
 def begin_read_only(session) -> None:
