@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.campaigns.models import Ally, Campaign
 from app.core.cache import page_cache
-from app.core.database import begin_read_only
+from app.core.database import begin_read_only, end_read_only
 from app.core.headers import ANY_SITE
 from app.extensions import db
 
@@ -84,9 +84,12 @@ def _read(query):
         return query()
     begin_read_only(db.session)
     try:
-        return query()
-    finally:
+        result = query()
+    except Exception:
         db.session.rollback()
+        raise
+    end_read_only(db.session)
+    return result
 
 
 def campaign_ally(campaign_id: int, code: str) -> AllyQuestion | None:

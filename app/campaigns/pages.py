@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from app.campaigns.counts import confirmed_counts
 from app.campaigns.models import OPEN, Campaign, accepts_signatures
 from app.core.cache import page_cache
-from app.core.database import begin_read_only, utcnow
+from app.core.database import begin_read_only, end_read_only, utcnow
 from app.extensions import db
 
 RECENT_SIGNERS = 10
@@ -114,7 +114,7 @@ def _languages(slug: str):
     begin_read_only(db.session)
     campaign = get_campaign(slug)
     languages = (campaign.default_language, tuple(campaign.languages)) if campaign else None
-    db.session.rollback()
+    end_read_only(db.session)
     return languages
 
 
@@ -122,7 +122,7 @@ def _build_campaign_page(slug: str, language: str) -> CampaignPage | None:
     begin_read_only(db.session)
     campaign = get_campaign(slug)
     page = build_campaign_page(campaign, language) if campaign is not None else None
-    db.session.rollback()  # end the read transaction now, not at the end of the request
+    end_read_only(db.session)
     return page
 
 
@@ -233,5 +233,5 @@ def _open_campaigns(language: str) -> list[CampaignSummary]:
                 count=counts[campaign.id],
             )
         )
-    db.session.rollback()
+    end_read_only(db.session)
     return summaries

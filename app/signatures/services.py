@@ -46,7 +46,7 @@ from app.campaigns.tallies import (
 from app.core.addresses import identity_digest, mailbox_identity
 from app.core.audit import record_event
 from app.core.cache import page_cache
-from app.core.database import begin_read_only, execute_core, is_row_id, utcnow
+from app.core.database import begin_read_only, end_read_only, execute_core, is_row_id, utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.signatures.emails import (
@@ -509,11 +509,15 @@ def _outcome(
     return ConfirmationOutcome(result, campaign.slug, title, **extra)
 
 
-def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
+def check_confirmation_token(
+    token: str, language: str, then_confirm: bool = False
+) -> ConfirmationOutcome:
     """Read-only look at a token (one statement): changes nothing.
 
     A READY outcome carries what `confirm_checked_signature` needs, so the confirm button's
-    POST reads the token once.
+    POST reads the token once. With `then_confirm`, on PostgreSQL the read's transaction
+    stays open for the confirmation to write in (one BEGIN and COMMIT fewer); SQLite's
+    plain reader must end before a writer begins, so there it always ends here.
     """
     begin_read_only(db.session)
     signature, campaign, outcome = _signature_for_token(token, language)
@@ -544,7 +548,9 @@ def check_confirmation_token(token: str, language: str) -> ConfirmationOutcome:
                 ),
                 **_ally_asked(signature),
             )
-    db.session.rollback()
+    ready = outcome.result == ConfirmationResult.READY
+    if not (then_confirm and ready and db.engine.dialect.name == "postgresql"):
+        end_read_only(db.session)
     return outcome
 
 

@@ -297,7 +297,7 @@ def show_confirm_form_again(message: str, status: int):
 @limiter.limit("30 per minute")
 def confirm(token):
     """The button's POST: the only thing that confirms, with the details it carries."""
-    outcome = services.check_confirmation_token(token, language())
+    outcome = services.check_confirmation_token(token, language(), then_confirm=True)
     if outcome.result != ConfirmationResult.READY:
         return render_outcome(outcome, token)
     form = confirm_form(outcome)
