@@ -54,7 +54,7 @@ def _spellings(word: str) -> set[str]:
         return {word}
     swapped = word.translate(_LEET)
     readings = {swapped.replace("1", one) for one in _ONE_AS} | {_DIGITS.sub("", word)}
-    for reading in list(readings):
+    for reading in [r for r in readings if _STRETCHED.search(r)]:  # seldom any
         readings |= {_STRETCHED.sub(r"\1" * keep, reading) for keep in (1, 2)}
     return readings
 
