@@ -13,7 +13,8 @@ under `gunicorn -w 2` on a free loopback port, then these wrk runs (bench/lua/*.
            would run out.
   bare     bench/bare_app.py under the same gunicorn settings and database: one signature
            row + one outbox row per POST. Expects 201. sign/bare is the number that
-           means the same on any machine.
+           means the same on any machine. It runs before Rally's scenarios and again
+           after them, and the ratios use the mean of the two rates.
 
 With --seed N, the campaign gets N confirmed signatures (a --public-share of them
 public) before the server starts: one INSERT ... SELECT (bench/seed.py), then
@@ -74,7 +75,7 @@ import textwrap
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -934,7 +935,7 @@ def bench_rally(opts, label: str, database_url: str, work: Path, result: dict) -
                 run.watcher.stop()  # after a failed step: not left reloading a dead server
 
 
-def bench_bare(opts, label: str, bare_url: str, work: Path, result: dict) -> None:
+def bench_bare(opts, label: str, bare_url: str, work: Path, when: str) -> Scenario:
     """Serve bench/bare_app.py on the same kind of database and measure its insert rate."""
     env = dict(os.environ, BARE_DATABASE_URL=bare_url)
     run_command([sys.executable, str(BENCH_DIR / "bare_app.py"), "init"], env)
@@ -943,10 +944,34 @@ def bench_bare(opts, label: str, bare_url: str, work: Path, result: dict) -> Non
     ) as server:
         server.wait_ready("/health")
         run_wrk(opts, server.base_url, "bare.lua", ["w"], opts.warmup)
-        log(f"[{label}] bare: POST /sign for {opts.duration}s")
-        result["scenarios"]["bare"] = measure(
-            opts, server, "bare", server.base_url, "bare.lua", ["m"]
-        )
+        log(f"[{label}] bare ({when}): POST /sign for {opts.duration}s")
+        return measure(opts, server, "bare", server.base_url, "bare.lua", ["m"])
+
+
+def mean_bare(before: Scenario, after: Scenario) -> Scenario:
+    """One yardstick from the bare runs before and after Rally's: their mean rate.
+
+    A database that has taken tens of thousands of rows (checkpoints, a larger WAL) is not
+    the empty one of the first run; measured on both sides, the ratios do not depend on
+    which side the bare app ran.
+    """
+    mean = (before.rps + after.rps) / 2
+    return replace(
+        after,
+        rps=mean,
+        p50_ms=max(filter(None, (before.p50_ms, after.p50_ms)), default=None),
+        p99_ms=max(filter(None, (before.p99_ms, after.p99_ms)), default=None),
+        requests=before.requests + after.requests,
+        errors=before.errors + after.errors,
+        error_detail={**before.error_detail, **after.error_detail},
+        peak_rss_mb=max(before.peak_rss_mb, after.peak_rss_mb),
+        notes=[
+            *before.notes,
+            *after.notes,
+            f"bare insert POST: mean of {before.rps:.0f} req/s before Rally's runs and "
+            f"{after.rps:.0f} after",
+        ],
+    )
 
 
 def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | None) -> dict:
@@ -973,9 +998,11 @@ def bench_database(opts, kind: str, seed: int, work: Path, bare_from: dict | Non
         else:
             database_url = bare_url = opts.pg_url  # the bare app uses its own bare_* tables
             recreate_postgres(opts.pg_url)
+        before = bench_bare(opts, label, bare_url, work, "before") if bare_from is None else None
         bench_rally(opts, label, database_url, work, result)
         if bare_from is None:
-            bench_bare(opts, label, bare_url, work, result)
+            after = bench_bare(opts, label, bare_url, work, "after")
+            result["scenarios"]["bare"] = mean_bare(before, after)
         else:
             result["scenarios"]["bare"] = bare_from["scenarios"]["bare"]
             result["shared"].append("bare")
