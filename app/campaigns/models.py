@@ -39,6 +39,11 @@ def accepts_signatures(status: str, deadline: datetime | None, now: datetime) ->
     return status == OPEN and (deadline is None or now < deadline)
 
 
+def is_public(status: str, unpublished_reason: str | None) -> bool:
+    """Shown on the public site: open or closed, and not unpublished by an admin."""
+    return status in PUBLIC_STATUSES and unpublished_reason is None
+
+
 def accepts_confirmations(
     public: bool, status: str, deadline: datetime | None, now: datetime, grace
 ) -> bool:
@@ -101,7 +106,7 @@ class Campaign(db.Model):
     @property
     def is_public(self) -> bool:
         """Shown on the public site: open or closed, and not unpublished by an admin."""
-        return self.status in PUBLIC_STATUSES and self.unpublished_reason is None
+        return is_public(self.status, self.unpublished_reason)
 
     def accepts_confirmations(self, now: datetime, grace) -> bool:
         """Signatures made in time may still be confirmed for a grace period after the deadline."""

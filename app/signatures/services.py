@@ -22,20 +22,24 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     or_,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy.engine import Row
 
 from app.campaigns.allies import campaign_ally
 from app.campaigns.counts import add_to_confirmed_count, set_confirmed_count
 from app.campaigns.goals import announce_goal_and_count, announce_goal_if_reached
 from app.campaigns.jobs import queue_share_images_after_counting
-from app.campaigns.models import Campaign, accepts_confirmations
+from app.campaigns.models import (
+    Campaign,
+    CampaignTranslation,
+    accepts_confirmations,
+    is_public,
+)
 from app.campaigns.pages import CampaignPage
 from app.campaigns.tallies import (
     rebuild_tallies,
@@ -46,7 +50,15 @@ from app.campaigns.tallies import (
 from app.core.addresses import identity_digest, mailbox_identity
 from app.core.audit import record_event
 from app.core.cache import page_cache
-from app.core.database import begin_read_only, end_read_only, execute_core, is_row_id, utcnow
+from app.core.database import (
+    begin_read_only,
+    end_read_only,
+    execute_core,
+    is_row_id,
+    multi_row_insert,
+    multi_row_parameters,
+    utcnow,
+)
 from app.core.tokens import CONFIRM_SIGNATURE, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
 from app.signatures.emails import (
@@ -501,12 +513,11 @@ class ConfirmationOutcome:
 
 
 def _outcome(
-    result: ConfirmationResult, campaign: Campaign | None, language: str, **extra
+    result: ConfirmationResult, campaign: "LinkedCampaign | None", language: str, **extra
 ) -> ConfirmationOutcome:
     if campaign is None:
         return ConfirmationOutcome(result)
-    title = campaign.translation(language).title
-    return ConfirmationOutcome(result, campaign.slug, title, **extra)
+    return ConfirmationOutcome(result, campaign.slug, campaign.title(language), **extra)
 
 
 def check_confirmation_token(
@@ -554,7 +565,7 @@ def check_confirmation_token(
     return outcome
 
 
-def _chosen_details(signature: Signature) -> ChosenDetails:
+def _chosen_details(signature: Row) -> ChosenDetails:
     return ChosenDetails(
         name=signature.name,
         postcode=signature.postcode,
@@ -565,7 +576,7 @@ def _chosen_details(signature: Signature) -> ChosenDetails:
     )
 
 
-def _ally_asked(signature: Signature) -> dict[str, str]:
+def _ally_asked(signature: Row) -> dict[str, str]:
     """The ally and question the signer answered, if the ally still asks it."""
     if signature.ally_contact_consent is None:
         return {}
@@ -705,20 +716,20 @@ def _record_consents(
     # An ally's question is its own record, apart from the campaign's contact consent.
     if details.ally_contact_consent is not None and ALLY_CONTACT in consent_wording:
         answers.append((ALLY_CONTACT, details.ally_contact_consent))
-    execute_core(
-        insert(ConsentRecord.__table__),
-        [
-            dict(
-                signature_id=signature_id,
-                choice=choice,
-                given=given,
-                wording=consent_wording[choice],
-                language=language,
-                recorded_at=now,
-            )
-            for choice, given in answers
-        ],
-    )
+    rows = [
+        dict(
+            signature_id=signature_id,
+            choice=choice,
+            given=given,
+            wording=consent_wording[choice],
+            language=language,
+            recorded_at=now,
+        )
+        for choice, given in answers
+    ]
+    # One statement, not executemany: psycopg runs a pipeline of its own for that.
+    statement = multi_row_insert(ConsentRecord.__table__, tuple(rows[0]), len(rows))
+    execute_core(statement, multi_row_parameters(rows))
 
 
 def disown_signature(token: str, language: str, now: datetime | None = None):
@@ -785,25 +796,78 @@ def _signature_by_id(signature_id) -> Signature | None:
     return db.session.get(Signature, signature_id) if is_row_id(signature_id) else None
 
 
-# Built once: a signature with its campaign and the campaign's texts, in one statement.
+@dataclass(frozen=True)
+class LinkedCampaign:
+    """The campaign of a confirmation link, as its pages use it: read with the signature."""
+
+    id: int
+    slug: str
+    status: str
+    deadline: datetime | None
+    default_language: str
+    required_fields: tuple[str, ...]
+    is_public: bool
+    titles: dict[str, str]  # language: title, in the order the texts were added
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Languages the campaign has a text in."""
+        return tuple(self.titles)
+
+    def title(self, language: str) -> str:
+        """The title in `language`, else in the campaign's default language."""
+        return self.titles.get(language) or self.titles[self.default_language]
+
+
+_SIGNATURES, _CAMPAIGNS = Signature.__table__, Campaign.__table__
+_TEXTS = CampaignTranslation.__table__
+# What a confirmation link's pages use of the signature, read without building an ORM object.
+_LINKED_SIGNATURE = (
+    *("id", "campaign_id", "state", "held_rule", "token_nonce", "email_verified_at"),
+    *("email_normalised", "name", "postcode", "country", "public", "contact_consent"),
+    *("ally_contact_consent", "source", "referrer"),
+)
+_LINKED_CAMPAIGN = (
+    *("slug", "status", "deadline", "default_language", "required_fields"),
+    "unpublished_reason",
+)
+# Built once: a signature with its campaign and the campaign's titles, one row per text.
 _SIGNATURE_AND_CAMPAIGN = (
-    select(Signature, Campaign)
-    .join(Campaign, Campaign.id == Signature.campaign_id)
-    .where(Signature.id == bindparam("signature_id"))
-    .options(joinedload(Campaign.translations))
+    select(
+        *(_SIGNATURES.c[name] for name in _LINKED_SIGNATURE),
+        *(_CAMPAIGNS.c[name].label("campaign_" + name) for name in _LINKED_CAMPAIGN),
+        _TEXTS.c.language.label("text_language"),
+        _TEXTS.c.title.label("text_title"),
+    )
+    .select_from(
+        _SIGNATURES.join(_CAMPAIGNS, _CAMPAIGNS.c.id == _SIGNATURES.c.campaign_id).outerjoin(
+            _TEXTS, _TEXTS.c.campaign_id == _CAMPAIGNS.c.id
+        )
+    )
+    .where(_SIGNATURES.c.id == bindparam("signature_id"))
+    .order_by(_TEXTS.c.id)
 )
 
 
-def _signature_and_campaign(signature_id) -> tuple[Signature | None, Campaign | None]:
-    """A signature with its campaign and the campaign's texts, in one statement."""
+def _signature_and_campaign(signature_id) -> tuple[Row | None, LinkedCampaign | None]:
+    """A signature (a row with its columns as attributes) and its campaign: one statement."""
     if not is_row_id(signature_id):
         return None, None
-    row = (
-        db.session.execute(_SIGNATURE_AND_CAMPAIGN, {"signature_id": signature_id})
-        .unique()
-        .one_or_none()
+    rows = execute_core(_SIGNATURE_AND_CAMPAIGN, {"signature_id": signature_id}).all()
+    if not rows:
+        return None, None
+    first = rows[0]
+    campaign = LinkedCampaign(
+        id=first.campaign_id,
+        slug=first.campaign_slug,
+        status=first.campaign_status,
+        deadline=first.campaign_deadline,
+        default_language=first.campaign_default_language,
+        required_fields=tuple(first.campaign_required_fields),
+        is_public=is_public(first.campaign_status, first.campaign_unpublished_reason),
+        titles={row.text_language: row.text_title for row in rows if row.text_language},
     )
-    return (row[0], row[1]) if row is not None else (None, None)
+    return first, campaign
 
 
 DELIVERY_NEWS_BATCH = 500
