@@ -11,15 +11,14 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, datetime
-from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import ForeignKey, Integer, String, delete, func, insert, select, text
+from sqlalchemy import ForeignKey, Integer, String, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import execute_core
+from app.core.database import execute_core, multi_row_insert, multi_row_parameters
 from app.extensions import db
 
 DAY = "day"  # key: the UTC date of confirmation, YYYY-MM-DD
@@ -74,33 +73,16 @@ def _insert_for():
 _ROW = ("campaign_id", "dimension", "key", "shard", "count", "label")
 
 
-@lru_cache(maxsize=32)
-def _upsert(rows: int, labels_only: bool = False):
-    """INSERT of `rows` tally rows, adding to the counts of rows that exist.
-
-    With `labels_only`, existing rows are left as they are. Written as SQL text, the same
-    on SQLite and PostgreSQL, because SQLAlchemy cannot cache the compiled form of a
-    multi-row VALUES: built once per row count, the values come as parameters (c0_key ...).
-    """
-    values = ", ".join("(" + ", ".join(f":c{i}_{name}" for name in _ROW) + ")" for i in range(rows))
-    on_conflict = (
-        "DO NOTHING"
-        if labels_only
-        else "DO UPDATE SET count = campaign_tallies.count + excluded.count"
-    )
-    return text(
-        'INSERT INTO campaign_tallies (campaign_id, dimension, "key", shard, count, label) '
-        f"VALUES {values} "
-        f'ON CONFLICT (campaign_id, dimension, "key", shard) {on_conflict}'
-    )
+_ON_CONFLICT = 'ON CONFLICT (campaign_id, dimension, "key", shard) '
+_ADD_COUNTS = _ON_CONFLICT + "DO UPDATE SET count = campaign_tallies.count + excluded.count"
+_KEEP_ROWS = _ON_CONFLICT + "DO NOTHING"
 
 
 def _execute_rows(rows: list[dict], labels_only: bool = False) -> None:
-    statement = _upsert(len(rows), labels_only)
-    execute_core(
-        statement,
-        {f"c{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()},
-    )
+    """Upsert tally rows, adding to the counts of rows that exist (or, `labels_only`, not)."""
+    then = _KEEP_ROWS if labels_only else _ADD_COUNTS
+    statement = multi_row_insert(CampaignTally.__table__, _ROW, len(rows), then)
+    execute_core(statement, multi_row_parameters(rows))
 
 
 # The app remembers the locality labels it has written: a SPELLING row is never changed

@@ -3,8 +3,9 @@
 import sqlite3
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from sqlalchemy import DateTime, event, exc
+from sqlalchemy import DateTime, Table, bindparam, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -126,6 +127,34 @@ def begin_read_only(session) -> None:
     """
     if not session().in_transaction():
         session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
+@lru_cache(maxsize=64)
+def multi_row_insert(table: Table, columns: tuple[str, ...], rows: int, then: str = ""):
+    """INSERT of `rows` rows of `columns` into `table`, built once per shape; `then` follows.
+
+    SQLAlchemy cannot cache the compiled form of a multi-row VALUES, and executemany
+    costs a driver round of its own per call: this is SQL text with typed parameters,
+    named <column>_<row> (name_0, name_1 ...), the same on SQLite and PostgreSQL.
+    """
+    values = ", ".join(
+        "(" + ", ".join(f":{name}_{row}" for name in columns) + ")" for row in range(rows)
+    )
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    return text(f"INSERT INTO {table.name} ({quoted}) VALUES {values} {then}".rstrip()).bindparams(
+        *(
+            bindparam(f"{name}_{row}", type_=table.c[name].type)
+            for row in range(rows)
+            for name in columns
+        )
+    )
+
+
+def multi_row_parameters(rows: list[dict]) -> dict:
+    """The parameters of multi_row_insert for these rows (each a dict by column)."""
+    return {
+        f"{name}_{index}": value for index, row in enumerate(rows) for name, value in row.items()
+    }
 
 
 def execute_core(statement, parameters=None):
