@@ -75,8 +75,10 @@ translations: $(VENV)/.installed-run
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d app/translations
 
+# Alembic writes migrations/versions in its own style: checked by `flask db check`, not here.
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench wsgi.py
+	$(BIN)/ruff format --check app tests bench wsgi.py
 
 bench: $(VENV)/.installed-run system-packages translations-compile
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(BENCH_SYSTEM_PACKAGES)"

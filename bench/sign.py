@@ -967,8 +967,7 @@ def mean_bare(before: Scenario, after: Scenario) -> Scenario:
         notes=[
             *before.notes,
             *after.notes,
-            f"mean of {before.rps:.0f} req/s before Rally's runs and "
-            f"{after.rps:.0f} after",
+            f"mean of {before.rps:.0f} req/s before Rally's runs and {after.rps:.0f} after",
         ],
     )
 

@@ -219,6 +219,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
-postgres_only = pytest.mark.skipif(
-    not ON_POSTGRES, reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)"
-)
+# `-m postgres` selects these; without TEST_DATABASE_URL they are skipped, with the reason.
+postgres_only = pytest.mark.postgres
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that drive a real browser; skip PostgreSQL's without PostgreSQL.
+
+    A test that uses the `live_server` or `browser` fixture (tests/journeys/conftest.py)
+    drives Chromium: `-m "not browser"` leaves them all out, as CI's PostgreSQL pass does.
+    """
+    no_postgres = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)")
+    for item in items:
+        if {"live_server", "browser"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("postgres") and not ON_POSTGRES:
+            item.add_marker(no_postgres)
