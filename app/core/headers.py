@@ -32,6 +32,16 @@ def content_security_policy(frame_ancestors: str = "'none'") -> str:
 CONTENT_SECURITY_POLICY = content_security_policy()
 
 
+def never_store(response: Response) -> Response:
+    """For pages with people's data or secret links: no cache keeps them, no search lists them.
+
+    Registered with `bp.after_request(never_store)` by the blueprints whose every page is so.
+    """
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 def allow_framing(response: Response, frame_ancestors: str = ANY_SITE) -> Response:
     """Let the sites in `frame_ancestors` (by default any) frame this one response.
 

@@ -32,6 +32,11 @@ def preferred_language(available, default: str) -> str:
     return request.accept_languages.best_match(available) or default
 
 
+def page_language() -> str:
+    """The language of this request's pages and emails."""
+    return str(get_locale() or "en")
+
+
 def select_locale() -> str:
     """Flask-Babel locale selector: the interface language for this request."""
     config = current_app.config

@@ -1,4 +1,6 @@
-"""Links and addresses: absolute links built from BASE_URL, and the `<int:…>` of routes."""
+"""Links and addresses: absolute links from BASE_URL, the `<int:…>` of routes, safe redirects."""
+
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from werkzeug.routing import IntegerConverter
@@ -31,3 +33,19 @@ def absolute_url(endpoint: str, **values) -> str:
     adapter = current_app.url_map.bind("localhost")
     path = adapter.build(endpoint, values, force_external=False)
     return current_app.config["BASE_URL"] + path
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (case 36: no open redirects).
+
+    Refused: absolute URLs, scheme-relative `//host`, any backslash (browsers read
+    `/` + backslash + host as another host), control characters.
+    """
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

@@ -26,17 +26,13 @@ from app.core.form_failures import shows_form_again
 from app.core.headers import allow_framing
 from app.core.i18n import dont_remember_language, preferred_language
 from app.core.page_slots import page_slot, render_with_slots
-from app.core.rate_limits import client_address, configured_limit, never_raises
+from app.core.rate_limits import never_raises
 from app.embed.forms import EmbedSignForm, referrer_code
 from app.embed.services import make_form_token, widget_post_refusal
 from app.extensions import csrf
 from app.signatures import services
 from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
-from app.signatures.views import (
-    ip_and_campaign,
-    record_signature,
-    validated_once,
-)
+from app.signatures.sign_requests import record_signature, signing_limits, validated_once
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 log = logging.getLogger("rally.embed")
@@ -177,13 +173,7 @@ widget_post_refused = never_raises(_widget_post_refused, default=True)
 @csrf.exempt  # cookieless: the form token and the origin checks stand in (case 28, 29)
 @shows_form_again(show_widget_again)
 # The campaign page's limits and counters (shared): the widget is one more way in.
-@configured_limit("RATELIMIT_SIGN_ATTEMPTS", shared=True, key_func=ip_and_campaign)
-@configured_limit(
-    "RATELIMIT_SIGN", shared=True, key_func=ip_and_campaign, exempt_when=widget_post_refused
-)
-@configured_limit(
-    "RATELIMIT_SIGN_GLOBAL", shared=True, key_func=client_address, exempt_when=widget_post_refused
-)
+@signing_limits(widget_post_refused)
 def sign(slug):
     """Check the token and origin, then sign as the campaign page does, marked 'embed'."""
     page = load_widget_page(slug)

@@ -16,14 +16,15 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.database import is_row_id, utcnow
-from app.core.i18n import language_option
+from app.core.headers import never_store
+from app.core.i18n import language_option, page_language
 from app.core.rate_limits import configured_limit
+from app.core.urls import local_path
 from app.exports import jobs, services
 from app.exports.forms import (
     COLUMN_LABELS,
@@ -34,11 +35,7 @@ from app.exports.forms import (
 )
 from app.exports.models import ExportKind, ExportStatus
 from app.organisers.access import campaign_role, organiser_required
-from app.organisers.accounts.views import (
-    failed,
-    local_path,
-    logged_in_account,
-)
+from app.organisers.accounts.password_limits import failed, logged_in_account
 from app.organisers.models import Role
 
 bp = Blueprint("exports", __name__)
@@ -53,15 +50,7 @@ STATUS_LABELS = {
 }
 
 
-@bp.after_request
-def never_store(response):
-    """Exports carry people's data: no cache, shared or private, keeps a page or a file."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _language() -> str:
-    return str(get_locale() or "en")
+bp.after_request(never_store)
 
 
 def _pdf_form(campaign, formdata=True) -> PdfExportForm:
@@ -77,7 +66,7 @@ def render_exports_page(campaign, role, csv_form=None, pdf_form=None, status=200
     exports = services.exports_of(campaign)
     html = render_template(
         "exports/index.html",
-        heading=_("Exports: %(title)s", title=campaign.translation(_language()).title),
+        heading=_("Exports: %(title)s", title=campaign.translation(page_language()).title),
         campaign=campaign,
         role=role,
         exports=exports,

@@ -18,16 +18,18 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from app.campaigns.pages import CampaignPage, get_campaign_page
-from app.campaigns.views import load_campaign_page
+from app.campaigns.visitors import load_campaign_page
 from app.core.addresses import identity_digest, mailbox_identity
 from app.core.form_failures import shows_form_again
+from app.core.i18n import page_language
 from app.core.page_slots import page_slot, render_with_slots
-from app.core.rate_limits import client_address, configured_limit, limiter, never_raises
+from app.core.rate_limits import configured_limit, limiter, never_raises
 from app.core.urls import absolute_url
 from app.signatures import attribution, services
 from app.signatures.forms import ConfirmForm, ResendForm, SignForm, ally_question_label
-from app.signatures.fraud_rules import SigningChecks, make_render_stamp, seconds_since_render
+from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
 from app.signatures.services import ConfirmationResult
+from app.signatures.sign_requests import record_signature, signing_limits, validated_once
 
 bp = Blueprint("signatures", __name__)
 
@@ -105,24 +107,6 @@ def render_campaign_page(
     return html, status
 
 
-def ip_and_campaign():
-    """Rate-limit key: a flood on one campaign does not throttle another (case 24)."""
-    return f"{client_address()}:{request.view_args['slug']}"
-
-
-def validated_once(key: str, make_form):
-    """(form, valid): the posted form `make_form()` builds, validated once per request.
-
-    The signing limits ask whether the form is valid before the view runs, and the view
-    needs the same answer and the form's data: both get this one validation. Kept in the
-    request's environ, since `g` can outlive a request in tests.
-    """
-    if key not in request.environ:
-        form = make_form()
-        request.environ[key] = (form, form.validate())
-    return request.environ[key]
-
-
 def posted_sign_form(page: CampaignPage) -> tuple[SignForm, bool]:
     """The campaign page's sign form as posted, and whether it is valid."""
     return validated_once(SIGN_FORM, lambda: SignForm.for_page(page))
@@ -132,10 +116,7 @@ def _sign_form_refused() -> bool:
     return not posted_sign_form(load_campaign_page(request.view_args["slug"]))[1]
 
 
-# A submission the form refuses is not counted towards the signing limits (a typo corrected
-# twice does not use them up). Deciding that before the view, rather than deducting after
-# it, counts in one atomic step: concurrent requests cannot all pass a limit that has one
-# place left.
+# A submission the form refuses is not counted towards the signing limits (sign_requests.py).
 sign_form_refused = never_raises(_sign_form_refused, default=True)
 
 
@@ -147,22 +128,9 @@ def show_sign_form_again(message: str, status: int):
     return render_campaign_page(page, form, status=status, keep_form=True)
 
 
-def language() -> str:
-    """The language of this request's pages and emails."""
-    return str(get_locale())
-
-
 @bp.post("/c/<slug>/sign")
 @shows_form_again(show_sign_form_again)
-# Shared with the embed widget's sign view (same keys, same counters): signing from both
-# does not double anyone's allowance.
-@configured_limit("RATELIMIT_SIGN_ATTEMPTS", shared=True, key_func=ip_and_campaign)
-@configured_limit(
-    "RATELIMIT_SIGN", shared=True, key_func=ip_and_campaign, exempt_when=sign_form_refused
-)
-@configured_limit(
-    "RATELIMIT_SIGN_GLOBAL", shared=True, key_func=client_address, exempt_when=sign_form_refused
-)
+@signing_limits(sign_form_refused)
 def sign(slug):
     """Validate the form, record the signature, and always answer with the same redirect."""
     page = load_campaign_page(slug)
@@ -177,28 +145,6 @@ def sign(slug):
             _("This petition closed before your signature could be recorded."), 400
         )
     return redirect(url_for(".check_inbox", slug=slug), code=303)
-
-
-def record_signature(page: CampaignPage, form: SignForm, credit: dict[str, str]) -> None:
-    """Sign `page` with a validated sign form, as this request's client, credited to `credit`.
-
-    Raises services.CampaignNotAccepting if the campaign closed meanwhile.
-    """
-    details = services.SignatureDetails(
-        **{name: form[name].data for name in ("name", "email", "postcode", "country")},
-        public=form.public.data,
-        contact_consent=form.contact_consent.data,
-        ally_contact_consent=form.ally_contact_answer(),
-    )
-    services.sign_campaign(
-        page,
-        details,
-        language(),
-        request.remote_addr,
-        user_agent=request.headers.get("User-Agent", ""),
-        checks=SigningChecks(form.website.data or "", form.rendered.data or ""),
-        attribution=credit,
-    )
 
 
 @bp.get("/c/<slug>/brought/<token>")
@@ -266,7 +212,7 @@ def resend(slug):
 def confirm_page(token):
     """The page behind the emailed link: the details to check and a button, no state change."""
     # Mail scanners fetch (and even script) every link: a GET only shows the form.
-    outcome = services.check_confirmation_token(token, language())
+    outcome = services.check_confirmation_token(token, page_language())
     form = None
     if outcome.result == ConfirmationResult.READY:
         # The details as signed, to check; the choices unticked, for the owner to make.
@@ -284,7 +230,7 @@ def confirm_form(outcome: services.ConfirmationOutcome, **kwargs) -> ConfirmForm
 
 def show_confirm_form_again(message: str, status: int):
     """The confirm page with the details as submitted and `message`."""
-    outcome = services.check_confirmation_token(request.view_args["token"], language())
+    outcome = services.check_confirmation_token(request.view_args["token"], page_language())
     form = None
     if outcome.result == ConfirmationResult.READY:
         form = confirm_form(outcome)
@@ -297,7 +243,7 @@ def show_confirm_form_again(message: str, status: int):
 @limiter.limit("30 per minute")
 def confirm(token):
     """The button's POST: the only thing that confirms, with the details it carries."""
-    outcome = services.check_confirmation_token(token, language(), then_confirm=True)
+    outcome = services.check_confirmation_token(token, page_language(), then_confirm=True)
     if outcome.result != ConfirmationResult.READY:
         return render_outcome(outcome, token)
     form = confirm_form(outcome)
@@ -310,7 +256,7 @@ def confirm(token):
         ally_contact_consent=form.ally_contact_answer(),
     )
     outcome = services.confirm_checked_signature(
-        outcome, details, form.consent_wording(), language()
+        outcome, details, form.consent_wording(), page_language()
     )
     return render_outcome(outcome, token)
 
@@ -318,7 +264,7 @@ def confirm(token):
 @bp.get("/confirm/<token>/not-me")
 def not_me_page(token):
     """Show the "I did not sign this" button that removes the signature; no details."""
-    outcome = services.check_confirmation_token(token, language())
+    outcome = services.check_confirmation_token(token, page_language())
     if outcome.result == ConfirmationResult.READY:
         return _no_store(render_template("signatures/not_me.html", token=token, outcome=outcome))
     return render_outcome(outcome, token)
@@ -328,7 +274,7 @@ def not_me_page(token):
 @limiter.limit("30 per minute")
 def not_me(token):
     """Remove the pending signature and stop emails about this campaign to the address."""
-    return render_outcome(services.disown_signature(token, language()), token)
+    return render_outcome(services.disown_signature(token, page_language()), token)
 
 
 OUTCOME_PAGES = {
@@ -348,7 +294,7 @@ def render_outcome(outcome: services.ConfirmationOutcome, token: str, form=None,
     thank_you = None
     if outcome.result == ConfirmationResult.CONFIRMED_NOW and outcome.slug:
         # The campaign's own thank-you, in the language its title was shown in.
-        chosen = language()
+        chosen = page_language()
         thank_you = get_campaign_page(
             outcome.slug, lambda available, default: chosen if chosen in available else default
         )

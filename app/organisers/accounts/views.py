@@ -5,7 +5,6 @@ settings are behind the access guards.
 """
 
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,12 +17,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.form_failures import shows_form_again
+from app.core.i18n import page_language
 from app.core.rate_limits import configured_limit, limiter
+from app.core.urls import local_path
 from app.extensions import db
 from app.organisers.access import (
     REQUIRE_TWO_FACTOR,
@@ -46,6 +46,13 @@ from app.organisers.accounts.forms import (
     SiteSettingsForm,
     TwoStepForm,
 )
+from app.organisers.accounts.password_limits import (
+    PENDING_LOGIN,
+    failed,
+    logged_in_account,
+    pending_account,
+    submitted_account,
+)
 from app.organisers.accounts.services import LinkResult
 from app.organisers.models import Organiser
 from app.signatures.fraud_rules import (
@@ -58,7 +65,6 @@ from app.signatures.fraud_rules import (
 bp = Blueprint("accounts", __name__)
 
 # In the session between a right password and the second step: {"id", "at", "next"}.
-PENDING_LOGIN = "accounts.pending_login"
 
 
 @bp.after_request
@@ -68,56 +74,9 @@ def _not_cached(response):
     return response
 
 
-def language() -> str:
-    """The language of this request's pages and emails."""
-    return str(get_locale())
-
-
-def local_path(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None (case 36: no open redirects).
-
-    Refused: absolute URLs, scheme-relative `//host`, any backslash (browsers read
-    `/` + backslash + host as another host), control characters.
-    """
-    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return None
-    if not target.startswith("/") or target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
 def after_login_path(target: str | None) -> str:
     """Where to go after logging in: a safe `next`, else the dashboard."""
     return local_path(target) or url_for("dashboard.home")
-
-
-def failed(response) -> bool:
-    """Only failed attempts use up the login limits (a wrong password or code is a 400).
-
-    Counted after the response, so requests already running when the limit fills up still
-    get their answer: the overshoot is at most the requests served at once (workers times
-    threads). Counting before the view would also count right passwords, and the owner
-    must never be locked out by logging in.
-    """
-    return response.status_code == 400
-
-
-def submitted_account() -> str:
-    """Rate-limit key: the account the login form names."""
-    return "account:" + services.normalise_email(request.form.get("email", ""))
-
-
-def logged_in_account() -> str:
-    """Rate-limit key: the logged-in account, for forms that check its password again."""
-    return "account:" + str(getattr(current_user, "id", None))
-
-
-def pending_account() -> str:
-    """Rate-limit key: the account halfway through logging in."""
-    return "account:" + str((session.get(PENDING_LOGIN) or {}).get("id"))
 
 
 # Sign-up
@@ -144,7 +103,7 @@ def signup():
     form = SignupForm()
     if request.method == "GET" or not form.validate():
         return render_signup(form, 400 if request.method == "POST" else 200)
-    services.sign_up(form.email.data, form.new_password.data, language())
+    services.sign_up(form.email.data, form.new_password.data, page_language())
     return render_template(
         "accounts/signup_sent.html", next_path=local_path(request.args.get("next"))
     )

@@ -5,6 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.headers import never_store
 from app.core.rate_limits import limiter
 from app.core.urls import absolute_url
 from app.organisers.access import campaign_role
@@ -16,12 +17,7 @@ from app.organisers.models import Role
 bp = Blueprint("allies", __name__)
 
 
-@bp.after_request
-def never_store(response):
-    """Organiser pages and secret links: no cache keeps them, no search engine lists them."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+bp.after_request(never_store)
 
 
 def _title(campaign) -> str:

@@ -10,13 +10,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from app.core.countries import country_choices
 from app.core.database import is_row_id
+from app.core.headers import never_store
+from app.core.i18n import page_language
 from app.organisers import review as review_desk
 from app.organisers.access import campaign_role, organisations_of, organiser_required
 from app.organisers.allies.services import ally_names
@@ -50,22 +51,14 @@ from app.signatures.services import (
 bp = Blueprint("dashboard", __name__)
 
 
-@bp.after_request
-def never_store(response):
-    """Organisers' pages show people's data and live figures: no cache keeps them."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _language() -> str:
-    return str(get_locale() or "en")
+bp.after_request(never_store)
 
 
 @bp.get("/dashboard")
 @organiser_required
 def home():
     """The organiser's organisations and the campaigns they can see."""
-    language = _language()
+    language = page_language()
     return render_template(
         "dashboard/home.html",
         heading=_("Dashboard"),
@@ -78,7 +71,7 @@ def home():
 @campaign_role(Role.VIEWER)
 def campaign(campaign, role):
     """A campaign's figures: counts, signatures per day, top countries and places."""
-    language = _language()
+    language = page_language()
     figures = campaign_figures(campaign, language)
     chart = daily_bar_chart(
         figures.days,
@@ -132,7 +125,7 @@ def share(campaign, role):
     )
     return render_template(
         "dashboard/share.html",
-        heading=_("Share and embed: %(title)s", title=campaign.translation(_language()).title),
+        heading=_("Share and embed: %(title)s", title=campaign.translation(page_language()).title),
         campaign=campaign,
         form=form,
         kit=kit,
@@ -193,7 +186,7 @@ def signatures(campaign, role):
         after=args.get("after"),
         names_to_review="review" in args,
     )
-    language = _language()
+    language = page_language()
     return render_template(
         "dashboard/signatures.html",
         heading=_("Signatures: %(title)s", title=campaign.translation(language).title),
@@ -274,7 +267,7 @@ def _review_page(campaign, role, filter_form, status=200, selection=None, **form
     may_act = role.includes(Role.EDITOR)
     return render_template(
         "dashboard/review.html",
-        heading=_("Review: %(title)s", title=campaign.translation(_language()).title),
+        heading=_("Review: %(title)s", title=campaign.translation(page_language()).title),
         campaign=campaign,
         figures=figures,
         chart=chart,

@@ -22,6 +22,7 @@ from werkzeug.routing import BuildError
 
 from app.core.display_text import ltr
 from app.core.form_failures import shows_form_again
+from app.core.i18n import page_language
 from app.core.rate_limits import configured_limit, limiter, never_raises
 from app.organisers.access import membership_role, organisation_role, organiser_required
 from app.organisers.models import Role
@@ -53,11 +54,6 @@ def never_in_shared_caches(response):
 def role_name_global(role) -> str:
     """Templates (emails included) name roles in their own language."""
     return role_name(role)
-
-
-def language() -> str:
-    """The language of this request's pages."""
-    return str(get_locale())
 
 
 # Creating an organisation
@@ -159,7 +155,11 @@ def invite(organisation, role):
         return render_members(organisation, invite_form=form, status=400)
     try:
         services.invite_member(
-            organisation, current_user, form.email.data, Role(form.role.data), language=language()
+            organisation,
+            current_user,
+            form.email.data,
+            Role(form.role.data),
+            language=page_language(),
         )
     except services.AlreadyMember:
         form.email.errors.append(_("This address belongs to a member of the organisation."))
