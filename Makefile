@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test system-packages migrate load-campaigns worker outbox-worker translations translations-compile lint bench bench-smoke bench-embed clean
+.PHONY: run test system-packages migrate load-campaigns worker outbox-worker translations translations-compile lint bench bench-smoke bench-embed docs docs-build clean
 
 # The web server and a jobs worker together (Procfile, run by honcho), as in production.
 # Emailed links (printed in the console without SMTP) point at where this serves, unless
@@ -41,6 +41,10 @@ $(VENV)/.installed-run: pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed-run
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-docs: $(VENV)/.installed-run
+	$(BIN)/pip install --quiet -e '.[docs]'
 	touch $@
 
 # Catalogues are compiled here (and by the test suite), not when the app starts.
@@ -94,5 +98,15 @@ bench-embed: $(VENV)/.installed-run system-packages translations-compile
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(BENCH_SYSTEM_PACKAGES)"
 	$(BIN)/python bench/embed.py $(BENCH_ARGS)
 
+# The documentation site (MkDocs, docs/ and mkdocs.yml): `make docs` serves it at
+# http://127.0.0.1:8000 and rebuilds it as pages change; `make docs-build` builds it into
+# site/ (git-ignored) as CI does, where any warning (a broken link or anchor, a page left out
+# of the nav) fails the build.
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs serve
+
+docs-build: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache site
