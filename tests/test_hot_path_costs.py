@@ -26,7 +26,6 @@ from app.extensions import db
 from app.signatures.models import Signature
 from app.signatures.services import confirmation_token, recount_campaign
 from bench.seed import seed_confirmed_signatures
-from tests.conftest import postgres_only
 from tests.factories import (
     confirm_with_click,
     csrf_token,
@@ -37,6 +36,7 @@ from tests.factories import (
     sign_form,
     submit_signature,
 )
+from tests.helpers import postgres_only
 
 SEEDED = 100_000
 # The most rows of `signatures` one statement of a hot path may read on a campaign of

@@ -11,8 +11,8 @@ from app.campaigns.pages import recent_public_signers
 from app.extensions import db
 from app.signatures.models import CONFIRMED
 from tests.campaigns.test_counts import shown_count
-from tests.conftest import ON_POSTGRES, app_config
 from tests.factories import make_campaign, make_signature
+from tests.helpers import ON_POSTGRES, app_config
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set TEST_REDIS_URL")

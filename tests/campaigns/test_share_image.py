@@ -15,7 +15,6 @@ from app.core.jobs import huey, run_queued_jobs
 from app.extensions import db
 from app.organisers.review import ReviewFilter, release_signatures
 from app.signatures.services import confirmation_token
-from tests.conftest import BASE_URL
 from tests.factories import (
     confirm_with_click,
     make_campaign,
@@ -24,6 +23,7 @@ from tests.factories import (
     make_organiser,
     make_signature,
 )
+from tests.helpers import BASE_URL
 
 
 @pytest.fixture

@@ -27,13 +27,13 @@ from app.signatures.services import (
     disown_signature,
     recount_campaign,
 )
-from tests.conftest import postgres_only
 from tests.factories import (
     confirm_with_click,
     csrf_token,
     make_campaign,
     submit_signature,
 )
+from tests.helpers import postgres_only
 from tests.parallel import run_in_parallel
 
 WORDING = {"public": "Show my name", "contact_consent": "Email me"}

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from app.core import database
 from app.extensions import db
-from tests.conftest import postgres_only
+from tests.helpers import postgres_only
 
 
 def backend_pid() -> int:

@@ -16,8 +16,8 @@ from app.core.database import MAX_ROW_ID
 from app.core.outbox import OutboxEmail
 from app.extensions import db
 from app.signatures.models import Signature
-from tests.conftest import SECRET
 from tests.factories import csrf_token, log_in_as, make_ally, make_campaign, sign_form
+from tests.helpers import SECRET
 from tests.organisers.test_authorisation import build_world
 
 NUL = "\x00"

@@ -15,8 +15,8 @@ from app.core.outbox import (
 )
 from app.extensions import db
 from app.signatures.models import Signature
-from tests.conftest import postgres_only
 from tests.factories import confirm_with_click, make_campaign, submit_signature
+from tests.helpers import postgres_only
 from tests.parallel import run_in_parallel
 
 

@@ -18,8 +18,8 @@ from app.core.rate_limits import (
     rate_limit_storage_recovered,
 )
 from app.extensions import db
-from tests.conftest import app_config, free_port, workers_redis_url
 from tests.factories import make_campaign, submit_signature
+from tests.helpers import app_config, free_port, workers_redis_url
 
 LIMITED = {"RATELIMIT_ENABLED": True, "RATELIMIT_SIGN": "3 per minute"}
 

@@ -11,8 +11,8 @@ from app.core.outbox import OutboxEmail, queue_email, queue_templated_email, sen
 from app.core.recipient_quotas import RecipientQuota
 from app.extensions import db
 from app.signatures.services import SignatureDetails, sign_campaign
-from tests.conftest import postgres_only
 from tests.factories import make_campaign
+from tests.helpers import postgres_only
 from tests.parallel import run_in_parallel
 
 DAY = datetime(2031, 3, 14, 0, 0, tzinfo=UTC)

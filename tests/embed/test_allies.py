@@ -8,7 +8,6 @@ from sqlalchemy import select
 from app.extensions import db
 from app.signatures.models import ConsentRecord, Signature
 from app.signatures.services import confirmation_token
-from tests.conftest import BASE_URL
 from tests.embed.test_framing import assert_frameable_by_any_site, assert_unframeable
 from tests.embed.test_signing import sign_in_widget
 from tests.factories import (
@@ -18,6 +17,7 @@ from tests.factories import (
     make_campaign,
     submit_signature,
 )
+from tests.helpers import BASE_URL
 
 QUESTION = "May Riverside Parents email you about our school campaigns?"
 SHOWN = f"Riverside Parents asks: {QUESTION}"

@@ -15,8 +15,8 @@ from werkzeug.serving import make_server
 from app.embed.snippets import script_snippet
 from app.extensions import db
 from app.signatures.models import Signature
-from tests.conftest import free_port
 from tests.factories import make_campaign
+from tests.helpers import free_port
 from tests.journeys.conftest import DESKTOP, browser, live_server  # noqa: F401 - fixtures
 
 

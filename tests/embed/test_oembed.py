@@ -6,9 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app.campaigns.models import DRAFT
-from tests.conftest import BASE_URL
 from tests.embed.test_snippets import parsed
 from tests.factories import make_campaign, make_closed_campaign
+from tests.helpers import BASE_URL
 
 
 def oembed(client, **params):

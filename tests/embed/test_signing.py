@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from app.core.outbox import OutboxEmail
 from app.extensions import db
 from app.signatures.models import PENDING, Signature
-from tests.conftest import BASE_URL
 from tests.factories import form_as_shown, make_campaign, make_closed_campaign, sign_form
+from tests.helpers import BASE_URL
 
 
 def rows(model=Signature) -> int:

@@ -3,8 +3,8 @@
 from html.parser import HTMLParser
 
 from app.embed.snippets import DEFAULT_HEIGHT, iframe_snippet, script_snippet
-from tests.conftest import BASE_URL
 from tests.factories import make_campaign
+from tests.helpers import BASE_URL
 
 
 def parsed(html: str) -> list[tuple[str, dict]]:

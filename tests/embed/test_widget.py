@@ -10,8 +10,8 @@ from app import create_app
 from app.embed.services import widget_post_refusal
 from app.extensions import db
 from app.signatures.fraud_rules import seconds_since_render
-from tests.conftest import app_config
 from tests.factories import form_as_shown, make_campaign, make_closed_campaign, sign_form
+from tests.helpers import app_config
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 

@@ -17,8 +17,8 @@ from app.core.outbox import send_due_emails
 from app.embed.snippets import script_snippet
 from app.extensions import db
 from app.signatures.models import CONFIRMED, ConsentRecord, Signature
-from tests.conftest import free_port
 from tests.factories import log_in_as, make_ally, make_campaign_team
+from tests.helpers import free_port
 from tests.html import parse
 from tests.journeys.conftest import PHONE, headless_chromium, live_server  # noqa: F401
 

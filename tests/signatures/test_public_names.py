@@ -23,13 +23,13 @@ from app.signatures.models import (
 )
 from app.signatures.word_list import BUILT_IN, WordList
 from tests.campaigns.test_counts import shown_count
-from tests.conftest import app_config
 from tests.factories import (
     confirm_with_click,
     make_campaign,
     make_signature,
     submit_signature,
 )
+from tests.helpers import app_config
 
 BUILT_IN_LIST = WordList.from_files(sorted(BUILT_IN.glob("*.txt")))
 

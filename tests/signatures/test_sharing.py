@@ -4,8 +4,8 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.conftest import BASE_URL
 from tests.factories import make_campaign
+from tests.helpers import BASE_URL
 
 
 def meta(html: str, key: str) -> list[str]:

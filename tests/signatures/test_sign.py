@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 from app.core.outbox import OutboxEmail, send_due_emails
 from app.extensions import db
 from app.signatures.models import CONFIRMED, PENDING, Signature
-from tests.conftest import postgres_only
 from tests.factories import (
     csrf_token,
     make_campaign,
@@ -15,6 +14,7 @@ from tests.factories import (
     sign_form,
     submit_signature,
 )
+from tests.helpers import postgres_only
 from tests.parallel import run_in_parallel
 
 

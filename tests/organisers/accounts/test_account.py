@@ -13,7 +13,7 @@ from tests.factories import (
     log_in_with_form,
     make_organiser_with_password,
 )
-from tests.organisers.accounts.conftest import body_of, deliver
+from tests.helpers import body_of, deliver
 
 NEW = "another long passphrase"
 
@@ -118,7 +118,7 @@ def test_account_pages_need_a_login(client):
 
 def test_an_unconfirmed_organiser_can_have_the_link_sent_again(client, smtp):
     from app.organisers.accounts.services import find_organiser
-    from tests.organisers.accounts.conftest import emailed_link, path_of
+    from tests.helpers import emailed_link, path_of
 
     make_organiser_with_password(email="ada@example.org", confirmed=False)
     log_in_with_form(client, "ada@example.org")

@@ -6,9 +6,8 @@ import pytest
 
 from app.extensions import db
 from app.organisers.accounts.services import can_publish, find_organiser
-from tests.conftest import BASE_URL
 from tests.factories import form_as_shown, log_in_with_form, make_organiser
-from tests.organisers.accounts.conftest import path_of
+from tests.helpers import BASE_URL, path_of
 
 PASSWORD = "the first password of mine"
 

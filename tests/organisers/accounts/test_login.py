@@ -12,7 +12,6 @@ from app.core.audit import AuditEvent
 from app.extensions import db
 from app.organisers.accounts.passwords import hash_password, verify_password
 from app.organisers.models import Organiser, OrganiserSession
-from tests.conftest import REAL_HASHING, app_config
 from tests.factories import (
     ORGANISER_PASSWORD,
     csrf_token,
@@ -20,6 +19,7 @@ from tests.factories import (
     log_in_with_form,
     make_organiser_with_password,
 )
+from tests.helpers import REAL_HASHING, app_config
 
 FAILURE = "The email address or password is not right."
 
@@ -235,8 +235,8 @@ def test_failed_logins_keep_the_signatures_keyed_hash_of_the_ip_never_the_ip(cli
     """The audit log keeps what signatures keep of an address: its keyed hash."""
     from app.signatures.models import Signature
     from app.signatures.review_signals import ip_hash
-    from tests.conftest import SECRET
     from tests.factories import make_campaign, make_organiser_with_two_factor, submit_signature
+    from tests.helpers import SECRET
 
     address = "203.0.113.9"
     client.environ_base["REMOTE_ADDR"] = address

@@ -12,7 +12,6 @@ from app.extensions import db
 from app.organisers.accounts.passwords import verify_password
 from app.organisers.accounts.services import CONFIRM_EMAIL, RESET_PASSWORD, reset_token
 from app.organisers.models import Organiser, OrganiserSession
-from tests.conftest import BASE_URL
 from tests.factories import (
     csrf_token,
     form_as_shown,
@@ -20,7 +19,7 @@ from tests.factories import (
     log_in_with_form,
     make_organiser_with_password,
 )
-from tests.organisers.accounts.conftest import body_of, deliver, emailed_link, path_of
+from tests.helpers import BASE_URL, body_of, deliver, emailed_link, path_of
 
 NEW = "a completely new passphrase"
 

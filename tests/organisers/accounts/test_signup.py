@@ -6,9 +6,8 @@ from app.core.audit import AuditEvent
 from app.extensions import db
 from app.organisers.accounts.services import can_publish, find_organiser
 from app.organisers.models import Organiser
-from tests.conftest import BASE_URL
 from tests.factories import csrf_token, form_as_shown, make_organiser_with_password
-from tests.organisers.accounts.conftest import body_of, deliver, emailed_link, path_of
+from tests.helpers import BASE_URL, body_of, deliver, emailed_link, path_of
 
 PASSWORD = "a long and unusual passphrase"
 

@@ -17,7 +17,6 @@ from app.extensions import db
 from app.organisers.models import Role
 from app.signatures.models import CONFIRMED, PENDING, Signature
 from app.signatures.services import ChosenDetails, confirm_signature, confirmation_token
-from tests.conftest import BASE_URL
 from tests.factories import (
     make_campaign,
     make_member,
@@ -25,6 +24,7 @@ from tests.factories import (
     make_organiser,
     make_signature,
 )
+from tests.helpers import BASE_URL
 from tests.parallel import run_in_parallel
 
 WORDING = {"public": "Show my name", "contact_consent": "Email me"}

@@ -155,7 +155,7 @@ def test_the_review_list_reads_the_small_partial_index(app, team):
     from sqlalchemy import event
 
     from app.organisers.dashboard.services import signature_page
-    from tests.conftest import ON_POSTGRES
+    from tests.helpers import ON_POSTGRES
 
     make_signature(team["campaign"], state=CONFIRMED, name="shit", public=True)
     captured = []

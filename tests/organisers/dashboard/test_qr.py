@@ -7,7 +7,6 @@ import segno
 from PIL import Image
 
 from app.organisers.models import Role
-from tests.conftest import BASE_URL
 from tests.factories import (
     log_in_as,
     make_campaign,
@@ -15,6 +14,7 @@ from tests.factories import (
     make_organisation,
     make_organiser,
 )
+from tests.helpers import BASE_URL
 
 EXPECTED_URL = BASE_URL + "/c/parks?source=qr"
 

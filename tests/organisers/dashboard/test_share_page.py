@@ -6,7 +6,6 @@ import re
 import pytest
 
 from app.signatures.models import CONFIRMED
-from tests.conftest import BASE_URL
 from tests.factories import (
     log_in_as,
     make_ally,
@@ -16,6 +15,7 @@ from tests.factories import (
     make_organiser,
     make_signature,
 )
+from tests.helpers import BASE_URL
 from tests.html import parse
 
 

@@ -14,7 +14,6 @@ from app.extensions import db
 from app.organisers.models import Invitation, Membership, Role
 from app.organisers.teams import services
 from app.organisers.teams.services import INVITATION_TOKEN, InvitationResult
-from tests.conftest import BASE_URL
 from tests.factories import (
     form_as_shown,
     log_in_as,
@@ -25,6 +24,7 @@ from tests.factories import (
     make_organiser,
     post_with_csrf,
 )
+from tests.helpers import BASE_URL
 
 
 @pytest.fixture
