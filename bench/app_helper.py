@@ -34,7 +34,7 @@ from app.core.database import utcnow  # noqa: E402
 from app.core.outbox import OutboxEmail  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.signatures.models import PENDING, Signature  # noqa: E402
-from app.signatures.services import (  # noqa: E402
+from app.signatures.signing import (  # noqa: E402
     SignatureDetails,
     confirmation_token,
     sign_campaign,

@@ -49,7 +49,7 @@ from app.organisers.models import (  # noqa: E402
     Role,
 )
 from app.signatures.models import Signature, name_search_form  # noqa: E402
-from app.signatures.services import recount_campaign  # noqa: E402
+from app.signatures.services import recount_campaign
 from bench.sign import (  # noqa: E402
     ROOT,
     BenchError,

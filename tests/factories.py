@@ -13,7 +13,7 @@ from app.core.database import utcnow
 from app.extensions import db
 from app.organisers.models import Membership, Organisation, Organiser, OrganiserSession, Role
 from app.signatures.models import CONFIRMED, HELD, PENDING, Signature
-from app.signatures.services import SignatureDetails, pending_signature_values
+from app.signatures.signing import SignatureDetails, pending_signature_values
 
 _counter = iter(range(1, 10**9))
 

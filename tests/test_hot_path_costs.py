@@ -24,7 +24,8 @@ from app.core.cache import page_cache
 from app.core.database import utcnow
 from app.extensions import db
 from app.signatures.models import Signature
-from app.signatures.services import confirmation_token, recount_campaign
+from app.signatures.services import recount_campaign
+from app.signatures.signing import confirmation_token
 from bench.seed import seed_confirmed_signatures
 from tests.factories import (
     confirm_with_click,

@@ -30,7 +30,7 @@ from app.core.rate_limits import never_raises
 from app.embed.forms import EmbedSignForm, referrer_code
 from app.embed.services import make_form_token, widget_post_refusal
 from app.extensions import csrf
-from app.signatures import services
+from app.signatures import signing
 from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
 from app.signatures.sign_requests import record_signature, signing_limits, validated_once
 
@@ -186,7 +186,7 @@ def sign(slug):
         return render_widget(page, form, status=400, keep_form=True)
     try:
         record_signature(page, form, {"source": "embed", "referrer": form.referrer.data or ""})
-    except services.CampaignNotAccepting:
+    except signing.CampaignNotAccepting:
         return show_widget_again(
             _("This petition closed before your signature could be recorded."), 400
         )

@@ -8,7 +8,7 @@ from flask import request
 from app.campaigns.pages import CampaignPage
 from app.core.i18n import page_language
 from app.core.rate_limits import client_address, configured_limit
-from app.signatures import services
+from app.signatures import signing
 from app.signatures.forms import SignForm
 from app.signatures.fraud_rules import SigningChecks
 
@@ -61,15 +61,15 @@ def signing_limits(form_refused):
 def record_signature(page: CampaignPage, form: SignForm, credit: dict[str, str]) -> None:
     """Sign `page` with a validated sign form, as this request's client, credited to `credit`.
 
-    Raises services.CampaignNotAccepting if the campaign closed meanwhile.
+    Raises signing.CampaignNotAccepting if the campaign closed meanwhile.
     """
-    details = services.SignatureDetails(
+    details = signing.SignatureDetails(
         **{name: form[name].data for name in ("name", "email", "postcode", "country")},
         public=form.public.data,
         contact_consent=form.contact_consent.data,
         ally_contact_consent=form.ally_contact_answer(),
     )
-    services.sign_campaign(
+    signing.sign_campaign(
         page,
         details,
         page_language(),

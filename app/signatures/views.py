@@ -25,10 +25,10 @@ from app.core.i18n import page_language
 from app.core.page_slots import page_slot, render_with_slots
 from app.core.rate_limits import configured_limit, limiter, never_raises
 from app.core.urls import absolute_url
-from app.signatures import attribution, services
+from app.signatures import attribution, confirmation, services, signing
+from app.signatures.confirmation import ConfirmationResult
 from app.signatures.forms import ConfirmForm, ResendForm, SignForm, ally_question_label
 from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
-from app.signatures.services import ConfirmationResult
 from app.signatures.sign_requests import record_signature, signing_limits, validated_once
 
 bp = Blueprint("signatures", __name__)
@@ -140,7 +140,7 @@ def sign(slug):
     first_touch = attribution.read_first_touch(request.cookies.get(attribution.COOKIE))
     try:
         record_signature(page, form, first_touch)
-    except services.CampaignNotAccepting:
+    except signing.CampaignNotAccepting:
         return show_sign_form_again(
             _("This petition closed before your signature could be recorded."), 400
         )
@@ -204,7 +204,7 @@ def resend(slug):
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("signatures/resend.html", page=page, form=form), status
-    services.resend_confirmation(page, form.email.data)
+    signing.resend_confirmation(page, form.email.data)
     return redirect(url_for(".check_inbox", slug=slug), code=303)
 
 
@@ -212,7 +212,7 @@ def resend(slug):
 def confirm_page(token):
     """The page behind the emailed link: the details to check and a button, no state change."""
     # Mail scanners fetch (and even script) every link: a GET only shows the form.
-    outcome = services.check_confirmation_token(token, page_language())
+    outcome = confirmation.check_confirmation_token(token, page_language())
     form = None
     if outcome.result == ConfirmationResult.READY:
         # The details as signed, to check; the choices unticked, for the owner to make.
@@ -220,7 +220,7 @@ def confirm_page(token):
     return render_outcome(outcome, token, form)
 
 
-def confirm_form(outcome: services.ConfirmationOutcome, **kwargs) -> ConfirmForm:
+def confirm_form(outcome: confirmation.ConfirmationOutcome, **kwargs) -> ConfirmForm:
     """The confirm form of a READY outcome, asking the ally's question if one was answered."""
     form = ConfirmForm(required_fields=outcome.required_fields, **kwargs)
     if outcome.ally_question:
@@ -230,7 +230,7 @@ def confirm_form(outcome: services.ConfirmationOutcome, **kwargs) -> ConfirmForm
 
 def show_confirm_form_again(message: str, status: int):
     """The confirm page with the details as submitted and `message`."""
-    outcome = services.check_confirmation_token(request.view_args["token"], page_language())
+    outcome = confirmation.check_confirmation_token(request.view_args["token"], page_language())
     form = None
     if outcome.result == ConfirmationResult.READY:
         form = confirm_form(outcome)
@@ -243,19 +243,19 @@ def show_confirm_form_again(message: str, status: int):
 @limiter.limit("30 per minute")
 def confirm(token):
     """The button's POST: the only thing that confirms, with the details it carries."""
-    outcome = services.check_confirmation_token(token, page_language(), then_confirm=True)
+    outcome = confirmation.check_confirmation_token(token, page_language(), then_confirm=True)
     if outcome.result != ConfirmationResult.READY:
         return render_outcome(outcome, token)
     form = confirm_form(outcome)
     if not form.validate():
         return render_outcome(outcome, token, form, status=400)
-    details = services.ChosenDetails(
+    details = signing.ChosenDetails(
         **{name: form[name].data for name in ("name", "postcode", "country")},
         public=form.public.data,
         contact_consent=form.contact_consent.data,
         ally_contact_consent=form.ally_contact_answer(),
     )
-    outcome = services.confirm_checked_signature(
+    outcome = confirmation.confirm_checked_signature(
         outcome, details, form.consent_wording(), page_language()
     )
     return render_outcome(outcome, token)
@@ -264,7 +264,7 @@ def confirm(token):
 @bp.get("/confirm/<token>/not-me")
 def not_me_page(token):
     """Show the "I did not sign this" button that removes the signature; no details."""
-    outcome = services.check_confirmation_token(token, page_language())
+    outcome = confirmation.check_confirmation_token(token, page_language())
     if outcome.result == ConfirmationResult.READY:
         return _no_store(render_template("signatures/not_me.html", token=token, outcome=outcome))
     return render_outcome(outcome, token)
@@ -274,7 +274,7 @@ def not_me_page(token):
 @limiter.limit("30 per minute")
 def not_me(token):
     """Remove the pending signature and stop emails about this campaign to the address."""
-    return render_outcome(services.disown_signature(token, page_language()), token)
+    return render_outcome(confirmation.disown_signature(token, page_language()), token)
 
 
 OUTCOME_PAGES = {
@@ -288,7 +288,7 @@ OUTCOME_PAGES = {
 }
 
 
-def render_outcome(outcome: services.ConfirmationOutcome, token: str, form=None, status=None):
+def render_outcome(outcome: confirmation.ConfirmationOutcome, token: str, form=None, status=None):
     """One page per outcome; only the confirm form, behind a valid link, shows details."""
     template, default_status = OUTCOME_PAGES[outcome.result]
     thank_you = None
@@ -311,7 +311,7 @@ def render_outcome(outcome: services.ConfirmationOutcome, token: str, form=None,
     return _no_store(html, status or default_status)
 
 
-def render_thank_you(outcome: services.ConfirmationOutcome, page: CampaignPage, token: str):
+def render_thank_you(outcome: confirmation.ConfirmationOutcome, page: CampaignPage, token: str):
     """The thank-you page with the signer's own share links.
 
     The links carry the signer's referrer code; a signed link shows whom they brought

@@ -7,7 +7,8 @@ from app.campaigns.models import CampaignCountShard
 from app.core.page_slots import page_slot
 from app.extensions import db
 from app.signatures.models import CONFIRMED, Signature
-from app.signatures.services import confirmation_token, recount_campaign
+from app.signatures.services import recount_campaign
+from app.signatures.signing import confirmation_token
 from tests.factories import (
     confirm_details,
     csrf_token,

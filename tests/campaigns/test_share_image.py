@@ -14,7 +14,7 @@ from app.campaigns.share_image import count_bucket, share_image_url
 from app.core.jobs import huey, run_queued_jobs
 from app.extensions import db
 from app.organisers.review import ReviewFilter, release_signatures
-from app.signatures.services import confirmation_token
+from app.signatures.signing import confirmation_token
 from tests.factories import (
     confirm_with_click,
     make_campaign,

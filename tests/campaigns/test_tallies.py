@@ -18,15 +18,11 @@ from app.campaigns.tallies import (
     top_figures,
 )
 from app.extensions import db
+from app.signatures.confirmation import confirm_signature, disown_signature
 from app.signatures.models import CONFIRMED, Signature
 from app.signatures.models import PENDING as PENDING_STATE
-from app.signatures.services import (
-    ChosenDetails,
-    confirm_signature,
-    confirmation_token,
-    disown_signature,
-    recount_campaign,
-)
+from app.signatures.services import recount_campaign
+from app.signatures.signing import ChosenDetails, confirmation_token
 from tests.factories import (
     confirm_with_click,
     csrf_token,

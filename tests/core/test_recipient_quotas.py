@@ -10,7 +10,7 @@ from app.campaigns.pages import get_campaign_page
 from app.core.outbox import OutboxEmail, queue_email, queue_templated_email, send_due_emails
 from app.core.recipient_quotas import RecipientQuota
 from app.extensions import db
-from app.signatures.services import SignatureDetails, sign_campaign
+from app.signatures.signing import SignatureDetails, sign_campaign
 from tests.factories import make_campaign
 from tests.helpers import postgres_only
 from tests.parallel import run_in_parallel

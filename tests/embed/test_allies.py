@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.signatures.models import ConsentRecord, Signature
-from app.signatures.services import confirmation_token
+from app.signatures.signing import confirmation_token
 from tests.embed.test_framing import assert_frameable_by_any_site, assert_unframeable
 from tests.embed.test_signing import sign_in_widget
 from tests.factories import (

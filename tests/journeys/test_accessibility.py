@@ -19,7 +19,7 @@ from app.exports.models import Export, ExportKind, ExportStatus
 from app.extensions import db
 from app.organisers.models import Role
 from app.signatures.attribution import brought_link_token
-from app.signatures.services import confirmation_token
+from app.signatures.signing import confirmation_token
 from tests.factories import (
     ORGANISER_PASSWORD,
     make_ally,

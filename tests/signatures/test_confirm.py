@@ -12,7 +12,7 @@ from app.core.database import utcnow
 from app.core.tokens import CONFIRM_SIGNATURE, make_token
 from app.extensions import db
 from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
-from app.signatures.services import confirmation_token
+from app.signatures.signing import confirmation_token
 from tests.factories import (
     confirm_details,
     confirm_with_click,

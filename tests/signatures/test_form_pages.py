@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app.signatures.services import confirmation_token
+from app.signatures.signing import confirmation_token
 from tests.factories import csrf_token, make_campaign, make_signature, submit_signature
 
 

@@ -9,7 +9,7 @@ from app.core.outbox import OutboxEmail, send_due_emails
 from app.core.tokens import CONFIRM_SIGNATURE, make_token
 from app.extensions import db
 from app.signatures.models import PENDING, ConsentRecord, Signature
-from app.signatures.services import confirmation_token
+from app.signatures.signing import confirmation_token
 from tests.factories import (
     confirm_with_click,
     csrf_token,

@@ -15,8 +15,9 @@ from app.campaigns.models import Campaign
 from app.core.outbox import send_due_emails
 from app.extensions import db
 from app.organisers.models import Role
+from app.signatures.confirmation import confirm_signature
 from app.signatures.models import CONFIRMED, PENDING, Signature
-from app.signatures.services import ChosenDetails, confirm_signature, confirmation_token
+from app.signatures.signing import ChosenDetails, confirmation_token
 from tests.factories import (
     make_campaign,
     make_member,

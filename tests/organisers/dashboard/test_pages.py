@@ -8,7 +8,8 @@ import pytest
 from app.core.database import utcnow
 from app.extensions import db
 from app.signatures.models import CONFIRMED, PENDING
-from app.signatures.services import confirmation_token, recount_campaign
+from app.signatures.services import recount_campaign
+from app.signatures.signing import confirmation_token
 from tests.factories import (
     confirm_with_click,
     log_in_as,
