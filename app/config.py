@@ -153,7 +153,7 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
-        # Fraud rules (app/signatures/fraud_rules.py). A rule that fires never rejects: the
+        # Fraud rules (app/signatures/fraud/). A rule that fires never rejects: the
         # signature is answered like any other but HELD, uncounted, until the team releases
         # it. Velocity rules count one campaign's signatures ("N per <period>"; the N+1th in
         # the window is held); shared IPs (offices, mobile networks) argue for generosity.

@@ -43,7 +43,7 @@ def insert_campaign_row(connection) -> None:
 def test_stored_ip_addresses_become_keyed_hashes(tmp_path):
     from sqlalchemy import text
 
-    from app.signatures.review_signals import review_signals
+    from app.signatures.fraud.signals import review_signals
 
     url = f"sqlite:///{tmp_path}/migrated.sqlite3"
     app = create_app({"SECRET_KEY": "m" * 40, "SQLALCHEMY_DATABASE_URI": url})
@@ -73,7 +73,7 @@ def test_ip_addresses_in_audit_events_become_keyed_hashes(tmp_path):
 
     from sqlalchemy import text
 
-    from app.signatures.review_signals import ip_hash
+    from app.signatures.fraud.signals import ip_hash
 
     url = f"sqlite:///{tmp_path}/migrated.sqlite3"
     app = create_app({"SECRET_KEY": "m" * 40, "SQLALCHEMY_DATABASE_URI": url})

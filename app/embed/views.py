@@ -31,7 +31,7 @@ from app.embed.forms import EmbedSignForm, referrer_code
 from app.embed.services import make_form_token, widget_post_refusal
 from app.extensions import csrf
 from app.signatures import signing
-from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
+from app.signatures.fraud.stamps import make_render_stamp, seconds_since_render
 from app.signatures.sign_requests import record_signature, signing_limits, validated_once
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")

@@ -31,7 +31,7 @@ from app.core.outbox import queue_templated_email
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.organisers.models import Organiser
-from app.signatures.email_domains import is_common_webmail, is_disposable
+from app.signatures.fraud.email_domains import is_common_webmail, is_disposable
 from app.signatures.models import (
     CONFIRMED,
     HELD,

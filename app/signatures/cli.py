@@ -2,7 +2,7 @@
 
 import click
 
-from app.signatures.fraud_rules import (
+from app.signatures.fraud.lists import (
     BadListEntry,
     add_signing_list_entry,
     remove_signing_list_entry,

@@ -10,7 +10,7 @@ from app.core.i18n import page_language
 from app.core.rate_limits import client_address, configured_limit
 from app.signatures import signing
 from app.signatures.forms import SignForm
-from app.signatures.fraud_rules import SigningChecks
+from app.signatures.fraud.rules import SigningChecks
 
 
 def ip_and_campaign():

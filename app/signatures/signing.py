@@ -41,7 +41,8 @@ from app.signatures.emails import (
     queue_already_signed_email,
     queue_confirmation_email,
 )
-from app.signatures.fraud_rules import SigningChecks, screen_signature
+from app.signatures.fraud.rules import SigningChecks, screen_signature
+from app.signatures.fraud.signals import review_signals
 from app.signatures.models import (
     CONFIRMED,
     HELD,
@@ -54,7 +55,6 @@ from app.signatures.models import (
     SigningSuppression,
     name_search_form,
 )
-from app.signatures.review_signals import review_signals
 from app.signatures.word_list import name_needs_review
 
 SUPPRESSION = "signing-suppression"  # purpose of the keyed hash in signing_suppressions
@@ -161,7 +161,7 @@ def sign_campaign(
     this" gets nothing. The caller learns nothing about which case it was, so neither
     does the supporter.
 
-    The fraud rules (fraud_rules.py) run first: a signature they hold is recorded as any
+    The fraud rules (fraud/rules.py) run first: a signature they hold is recorded as any
     other, marked with the rule; one they refuse is not recorded, and the caller answers
     exactly as it would have.
     """

@@ -28,7 +28,7 @@ from app.core.urls import absolute_url
 from app.signatures import attribution, confirmation, services, signing
 from app.signatures.confirmation import ConfirmationResult
 from app.signatures.forms import ConfirmForm, ResendForm, SignForm, ally_question_label
-from app.signatures.fraud_rules import make_render_stamp, seconds_since_render
+from app.signatures.fraud.stamps import make_render_stamp, seconds_since_render
 from app.signatures.sign_requests import record_signature, signing_limits, validated_once
 
 bp = Blueprint("signatures", __name__)

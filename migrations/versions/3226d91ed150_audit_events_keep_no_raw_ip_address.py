@@ -28,7 +28,7 @@ def upgrade():
     # already written get the same hash in place of the address.
     from flask import current_app
 
-    from app.signatures.review_signals import ip_hash
+    from app.signatures.fraud.signals import ip_hash
 
     secret = current_app.config["SECRET_KEY"]
     connection = op.get_bind()

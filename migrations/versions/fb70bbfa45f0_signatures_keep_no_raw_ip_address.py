@@ -20,7 +20,7 @@ def upgrade():
     # The addresses already stored become keyed hashes (as new signatures get) before going.
     from flask import current_app
 
-    from app.signatures.review_signals import review_signals
+    from app.signatures.fraud.signals import review_signals
 
     secret = current_app.config["SECRET_KEY"]
     connection = op.get_bind()

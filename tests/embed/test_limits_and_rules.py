@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.signatures.fraud_rules import HONEYPOT, NO_RENDER_STAMP, TOO_FAST, make_render_stamp
+from app.signatures.fraud.rules import HONEYPOT, NO_RENDER_STAMP, TOO_FAST
+from app.signatures.fraud.stamps import make_render_stamp
 from app.signatures.models import Signature
 from tests.factories import form_as_shown, make_campaign, sign_form, submit_signature
 

@@ -9,7 +9,7 @@ import pytest
 from app import create_app
 from app.embed.services import widget_post_refusal
 from app.extensions import db
-from app.signatures.fraud_rules import seconds_since_render
+from app.signatures.fraud.stamps import seconds_since_render
 from tests.factories import form_as_shown, make_campaign, make_closed_campaign, sign_form
 from tests.helpers import app_config
 

@@ -30,7 +30,7 @@ from app.organisers.accounts.passwords import (
     verify_password,
 )
 from app.organisers.models import Organiser, OrganiserSession, RecoveryCode, SiteSetting
-from app.signatures.review_signals import ip_hash
+from app.signatures.fraud.signals import ip_hash
 
 CONFIRM_EMAIL = "rally.organiser.confirm_email"
 RESET_PASSWORD = "rally.organiser.reset_password"

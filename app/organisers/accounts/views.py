@@ -55,7 +55,7 @@ from app.organisers.accounts.password_limits import (
 )
 from app.organisers.accounts.services import LinkResult
 from app.organisers.models import Organiser
-from app.signatures.fraud_rules import (
+from app.signatures.fraud.lists import (
     BadListEntry,
     add_signing_list_entry,
     remove_signing_list_entry,

@@ -233,8 +233,8 @@ def test_production_cookie_is_host_prefixed_secure_httponly_lax(tmp_path, monkey
 
 def test_failed_logins_keep_the_signatures_keyed_hash_of_the_ip_never_the_ip(client):
     """The audit log keeps what signatures keep of an address: its keyed hash."""
+    from app.signatures.fraud.signals import ip_hash
     from app.signatures.models import Signature
-    from app.signatures.review_signals import ip_hash
     from tests.factories import make_campaign, make_organiser_with_two_factor, submit_signature
     from tests.helpers import SECRET
 

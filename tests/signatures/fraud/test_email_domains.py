@@ -1,6 +1,6 @@
 """Email domains: throwaway services (their subdomains too), big webmail, plus-addressing."""
 
-from app.signatures.email_domains import is_common_webmail, is_disposable, is_plus_addressed
+from app.signatures.fraud.email_domains import is_common_webmail, is_disposable, is_plus_addressed
 
 
 def test_disposable_domains_and_their_subdomains_are_known():

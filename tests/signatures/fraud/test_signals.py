@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.signatures.fraud.signals import network_of, review_signals, user_agent_family
 from app.signatures.models import Signature
-from app.signatures.review_signals import network_of, review_signals, user_agent_family
 from tests.factories import make_campaign, submit_signature
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

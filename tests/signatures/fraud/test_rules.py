@@ -15,7 +15,8 @@ from app.campaigns.counts import confirmed_counts
 from app.campaigns.models import Campaign
 from app.core.outbox import OutboxEmail, send_due_emails
 from app.extensions import db
-from app.signatures.fraud_rules import forget_signing_lists, make_render_stamp
+from app.signatures.fraud.lists import forget_signing_lists
+from app.signatures.fraud.stamps import make_render_stamp
 from app.signatures.models import CONFIRMED, HELD, Signature, SigningListEntry
 from tests.factories import confirm_with_click, form_as_shown, make_campaign, sign_form
 
@@ -25,13 +26,6 @@ RULES_ON = {"FRAUD_RULES_ENABLED": True}
 @pytest.fixture
 def config_overrides():
     return dict(RULES_ON)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_lists():
-    forget_signing_lists()
-    yield
-    forget_signing_lists()
 
 
 def sign_as(client, slug="c", ip="198.51.100.7", stamp_age=10.0, honeypot="", **fields):

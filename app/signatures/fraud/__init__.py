@@ -1,0 +1,1 @@
+"""Fraud: the rules that hold or refuse signatures unseen, and what they read."""
