@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     from app.organisers import access, alerts
     from app.organisers import models as _organiser_models  # noqa: F401
     from app.organisers.dashboard import services as dashboard
+    from app.organisers.review import models as _review_models  # noqa: F401
     from app.signatures import models as _signature_models  # noqa: F401
     from app.signatures import word_list
 
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from app.organisers.allies.views import bp as allies_bp
     from app.organisers.dashboard.views import bp as dashboard_bp
     from app.organisers.editor.views import bp as editor_bp
+    from app.organisers.review.views import bp as review_bp
     from app.organisers.teams.views import bp as teams_bp
     from app.signatures.views import bp as signatures_bp
 
@@ -116,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
         teams_bp,
         editor_bp,
         dashboard_bp,
+        review_bp,
         allies_bp,
         exports_bp,
         verification_bp,
@@ -138,7 +141,7 @@ def register_jobs() -> None:
     """Import every package's jobs, so a worker knows each task a request may queue."""
     from app.campaigns import jobs as _campaign_jobs  # noqa: F401
     from app.exports import jobs as _export_jobs  # noqa: F401
-    from app.organisers import jobs as _organiser_jobs  # noqa: F401
+    from app.organisers.review import jobs as _review_jobs  # noqa: F401
     from app.signatures import jobs as _signature_jobs  # noqa: F401
 
 

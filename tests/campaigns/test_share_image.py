@@ -13,7 +13,8 @@ from app.campaigns.pages import build_campaign_page
 from app.campaigns.share_image import count_bucket, share_image_url
 from app.core.jobs import huey, run_queued_jobs
 from app.extensions import db
-from app.organisers.review import ReviewFilter, release_signatures
+from app.organisers.review.actions import release_signatures
+from app.organisers.review.selection import ReviewFilter
 from app.signatures.signing import confirmation_token
 from tests.factories import (
     confirm_with_click,

@@ -12,7 +12,8 @@ import pytest
 from app.exports.models import Export
 from app.extensions import db
 from app.organisers.models import Invitation, Membership, Role
-from app.signatures.models import ReviewAction, SigningListEntry
+from app.organisers.review.models import ReviewAction
+from app.signatures.models import SigningListEntry
 from tests.factories import (
     csrf_token,
     log_in_as,
@@ -24,7 +25,7 @@ from tests.factories import (
     make_signature,
 )
 
-ORGANISER_BLUEPRINTS = ("accounts", "teams", "editor", "dashboard", "exports", "allies")
+ORGANISER_BLUEPRINTS = ("accounts", "teams", "editor", "dashboard", "review", "exports", "allies")
 
 # Anyone may open these: login, sign-up, reset and invitation links (the link is the secret).
 PUBLIC = {
@@ -53,17 +54,17 @@ ACCESS = {
     "accounts.two_factor": LOGGED_IN,
     "accounts.renew_recovery_codes": LOGGED_IN,
     "accounts.site_settings": ADMIN,
-    "accounts.signing_lists": ADMIN,
-    "accounts.remove_signing_list_entry_view": ADMIN,
+    "review.signing_lists": ADMIN,
+    "review.remove_list_entry": ADMIN,
     "dashboard.home": LOGGED_IN,
     "dashboard.campaign": Role.VIEWER,
     "dashboard.signatures": Role.EDITOR,
-    "dashboard.hide_name": Role.EDITOR,
-    "dashboard.show_name": Role.EDITOR,
-    "dashboard.approve_name": Role.EDITOR,
-    "dashboard.review": Role.VIEWER,
-    "dashboard.review_act": Role.EDITOR,
-    "dashboard.review_undo": Role.EDITOR,
+    "review.hide_name": Role.EDITOR,
+    "review.show_name": Role.EDITOR,
+    "review.approve_name": Role.EDITOR,
+    "review.desk": Role.VIEWER,
+    "review.act": Role.EDITOR,
+    "review.undo": Role.EDITOR,
     "dashboard.qr_svg": Role.VIEWER,
     "dashboard.qr_png": Role.VIEWER,
     "dashboard.share": Role.VIEWER,

@@ -1,11 +1,9 @@
 """Account forms: sign-up, login, two-step code, password reset and change, site settings."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, StopValidation, ValidationError
 
-from app.core.display_text import isolate_ltr
 from app.organisers.accounts.passwords import MAX_LENGTH, password_problem
 from app.signatures.forms import EMAIL_MAX, TypedForm, at_most, email_address, strip
 
@@ -127,53 +125,6 @@ class DisableTwoFactorForm(TypedForm):
         filters=[strip],
         validators=[InputRequired(_l("Enter the code.")), at_most(32)],
     )
-
-
-class SigningListEntryForm(TypedForm):
-    """A block or allow list entry for signing, added by a site admin."""
-
-    list_name = SelectField(
-        _l("List"),
-        default="block",
-        choices=[
-            SelectChoice("block", _l("Block")),
-            SelectChoice("allow", _l("Allow (no rule applies)")),
-        ],
-    )
-    kind = SelectField(
-        _l("What it matches"),
-        default="domain",
-        choices=[
-            SelectChoice(
-                "domain",
-                _l(
-                    "Email domain (globs such as %(example)s)", example=isolate_ltr("*.example.com")
-                ),
-            ),
-            SelectChoice(
-                "network",
-                _l(
-                    "IP address or range (CIDR, such as %(example)s)",
-                    example=isolate_ltr("203.0.113.0/24"),
-                ),
-            ),
-            SelectChoice("email", _l("One email address")),
-        ],
-    )
-    pattern = StringField(
-        _l("Domain, range or address"),
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
-        validators=[InputRequired(_l("Enter a domain, a range or an address.")), Length(max=254)],
-    )
-    action = SelectField(
-        _l("For a block entry"),
-        default="hold",
-        choices=[
-            SelectChoice("hold", _l("Hold for review (stored, not counted until released)")),
-            SelectChoice("refuse", _l("Refuse (nothing stored; the signer sees the usual page)")),
-        ],
-    )
-    note = StringField(_l("Note (why)"), validators=[Length(max=500)])
 
 
 class SiteSettingsForm(TypedForm):

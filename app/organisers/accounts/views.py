@@ -8,7 +8,6 @@ import time
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -41,7 +40,6 @@ from app.organisers.accounts.forms import (
     LoginForm,
     ResetPasswordForm,
     ResetRequestForm,
-    SigningListEntryForm,
     SignupForm,
     SiteSettingsForm,
     TwoStepForm,
@@ -55,12 +53,6 @@ from app.organisers.accounts.password_limits import (
 )
 from app.organisers.accounts.services import LinkResult
 from app.organisers.models import Organiser
-from app.signatures.fraud.lists import (
-    BadListEntry,
-    add_signing_list_entry,
-    remove_signing_list_entry,
-    signing_list_entries,
-)
 
 bp = Blueprint("accounts", __name__)
 
@@ -454,40 +446,3 @@ def site_settings():
     if request.method == "GET":
         form.require_two_factor.data = site_setting(REQUIRE_TWO_FACTOR) == "on"
     return render_template("accounts/site_settings.html", form=form)
-
-
-@bp.route("/admin/signing-lists", methods=["GET", "POST"])
-@admin_required
-def signing_lists():
-    """The site's block and allow lists for signing: the entries, and a form to add one."""
-    form = SigningListEntryForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate():
-            try:
-                add_signing_list_entry(
-                    form.list_name.data,
-                    form.kind.data,
-                    form.pattern.data,
-                    form.action.data,
-                    form.note.data or "",
-                    actor_id=current_user.id,
-                )
-            except BadListEntry:
-                form.pattern.errors.append(_("This cannot match: check the kind and the text."))
-            else:
-                flash(_("The entry is added. It applies within 15 seconds."))
-                return redirect(url_for(".signing_lists"), code=303)
-        status = 400
-    html = render_template("accounts/signing_lists.html", form=form, entries=signing_list_entries())
-    return html, status
-
-
-@bp.post("/admin/signing-lists/<int:entry_id>/remove")
-@admin_required
-def remove_signing_list_entry_view(entry_id):
-    """Remove one entry (CSRF-checked like every POST)."""
-    if not remove_signing_list_entry(entry_id, actor_id=current_user.id):
-        abort(404)
-    flash(_("The entry is removed."))
-    return redirect(url_for(".signing_lists"), code=303)

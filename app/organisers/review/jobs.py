@@ -1,10 +1,9 @@
-"""Organiser jobs: alerting teams to surges of signing on their campaigns."""
+"""The review desk's job: alerting teams to surges of signing on their campaigns."""
 
 import logging
 
 from app.core.jobs import configured_app, periodic_task
-from app.organisers import review
-from app.organisers.review import send_review_alerts
+from app.organisers.review import alerts
 
 log = logging.getLogger("rally.organisers")
 
@@ -12,12 +11,12 @@ log = logging.getLogger("rally.organisers")
 def is_alert_minute(moment) -> bool:
     """Huey's schedule test (a naive UTC time): every FRAUD_ALERT_MINUTES minutes."""
     with configured_app().app_context():
-        return review.is_alert_minute(moment)
+        return alerts.is_alert_minute(moment)
 
 
 @periodic_task(is_alert_minute)
 def send_review_alerts_job() -> None:
     """Every FRAUD_ALERT_MINUTES: email teams about IP hashes, networks or domains surging."""
-    sent = send_review_alerts()
+    sent = alerts.send_review_alerts()
     if sent:
         log.info("review alerts sent: %d", sent)

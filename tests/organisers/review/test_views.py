@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from app.campaigns.counts import confirmed_counts
 from app.extensions import db
 from app.organisers.models import Role
-from app.signatures.models import CONFIRMED, HELD, INVALIDATED, ReviewAction, Signature
+from app.organisers.review.models import ReviewAction
+from app.signatures.models import CONFIRMED, HELD, INVALIDATED, Signature
 from app.signatures.services import recount_campaign
 from tests.factories import (
     csrf_token,
