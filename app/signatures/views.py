@@ -26,7 +26,7 @@ from app.core.page_slots import page_slot, render_with_slots
 from app.core.rate_limits import configured_limit, limiter, never_raises
 from app.core.urls import absolute_url
 from app.signatures import attribution, confirmation, services, signing
-from app.signatures.confirmation import ConfirmationResult
+from app.signatures.confirmation_links import ConfirmationOutcome, ConfirmationResult
 from app.signatures.forms import ConfirmForm, ResendForm, SignForm, ally_question_label
 from app.signatures.fraud.stamps import make_render_stamp, seconds_since_render
 from app.signatures.sign_requests import record_signature, signing_limits, validated_once
@@ -220,7 +220,7 @@ def confirm_page(token):
     return render_outcome(outcome, token, form)
 
 
-def confirm_form(outcome: confirmation.ConfirmationOutcome, **kwargs) -> ConfirmForm:
+def confirm_form(outcome: ConfirmationOutcome, **kwargs) -> ConfirmForm:
     """The confirm form of a READY outcome, asking the ally's question if one was answered."""
     form = ConfirmForm(required_fields=outcome.required_fields, **kwargs)
     if outcome.ally_question:
@@ -288,7 +288,7 @@ OUTCOME_PAGES = {
 }
 
 
-def render_outcome(outcome: confirmation.ConfirmationOutcome, token: str, form=None, status=None):
+def render_outcome(outcome: ConfirmationOutcome, token: str, form=None, status=None):
     """One page per outcome; only the confirm form, behind a valid link, shows details."""
     template, default_status = OUTCOME_PAGES[outcome.result]
     thank_you = None
@@ -311,7 +311,7 @@ def render_outcome(outcome: confirmation.ConfirmationOutcome, token: str, form=N
     return _no_store(html, status or default_status)
 
 
-def render_thank_you(outcome: confirmation.ConfirmationOutcome, page: CampaignPage, token: str):
+def render_thank_you(outcome: ConfirmationOutcome, page: CampaignPage, token: str):
     """The thank-you page with the signer's own share links.
 
     The links carry the signer's referrer code; a signed link shows whom they brought
