@@ -13,7 +13,7 @@ from app.campaigns.loader import (
 )
 from app.campaigns.models import DRAFT
 from app.extensions import db
-from tests.campaigns.test_loader import VALID_TOML, write_campaign
+from tests.campaigns.campaign_files import VALID_TOML, write_campaign
 from tests.factories import make_campaign, submit_signature
 from tests.organisers.editor.test_editor import campaign_named, editor_client, settings_of, team
 

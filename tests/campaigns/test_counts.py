@@ -9,6 +9,7 @@ from app.extensions import db
 from app.signatures.models import CONFIRMED, Signature
 from app.signatures.services import recount_campaign
 from app.signatures.signing import confirmation_token
+from tests.campaign_page import shown_count
 from tests.factories import (
     confirm_details,
     csrf_token,
@@ -26,13 +27,6 @@ def confirmed_rows(campaign) -> int:
         .select_from(Signature)
         .where(Signature.campaign_id == campaign.id, Signature.state == CONFIRMED)
     ).scalar_one()
-
-
-def shown_count(client, slug) -> int:
-    import re
-
-    html = client.get(f"/c/{slug}").get_data(as_text=True)
-    return int(re.search(r'<progress max="\d+" value="(\d+)"', html).group(1))
 
 
 def test_many_threads_confirming_at_once_show_the_exact_count(app, client):

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.organisers.models import Organisation
 from app.signatures.models import PENDING
 from app.signatures.signing import confirmation_token
-from tests.campaigns.test_loader import SHIPPED, write_campaign
+from tests.campaigns.campaign_files import SHIPPED, write_campaign
 from tests.factories import confirm_with_click, make_campaign, make_organisation, make_signature
 
 DEMO = SHIPPED / "gender-neutral-restrooms"

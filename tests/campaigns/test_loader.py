@@ -1,7 +1,6 @@
 """Campaign folders: every shipped folder loads, loading is idempotent, errors name the file."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -10,35 +9,8 @@ from app.campaigns.loader import CampaignFileError, read_campaign_folder
 from app.campaigns.models import Campaign
 from app.campaigns.services import load_campaigns
 from app.extensions import db
+from tests.campaigns.campaign_files import SHIPPED, VALID_TOML, write_campaign
 from tests.factories import make_signature
-
-SHIPPED = Path(__file__).resolve().parents[2] / "campaigns"
-
-VALID_TOML = """
-slug = "{slug}"
-status = "open"
-goal = 50
-deadline = 2099-01-31
-default_language = "en"
-[target]
-name = "The Council"
-role = "Committee"
-[target.ar]
-name = "المجلس"
-[form]
-required = ["name", "email"]
-"""
-
-
-def write_campaign(root: Path, slug: str, toml: str | None = None, files=None) -> Path:
-    folder = root / slug
-    folder.mkdir(parents=True)
-    (folder / "campaign.toml").write_text(
-        toml if toml is not None else VALID_TOML.format(slug=slug)
-    )
-    for name, content in (files or {"en.md": "# Title\n\nSummary.\n\nBody *text*."}).items():
-        (folder / name).write_text(content, encoding="utf-8")
-    return folder
 
 
 @pytest.mark.parametrize("folder", sorted(p for p in SHIPPED.iterdir() if p.is_dir()), ids=str)

@@ -10,7 +10,7 @@ from app import create_app
 from app.campaigns.pages import recent_public_signers
 from app.extensions import db
 from app.signatures.models import CONFIRMED
-from tests.campaigns.test_counts import shown_count
+from tests.campaign_page import shown_count
 from tests.factories import make_campaign, make_signature
 from tests.helpers import ON_POSTGRES, app_config
 

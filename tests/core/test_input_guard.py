@@ -18,7 +18,7 @@ from app.extensions import db
 from app.signatures.models import Signature
 from tests.factories import csrf_token, log_in_as, make_ally, make_campaign, sign_form
 from tests.helpers import SECRET
-from tests.organisers.test_authorisation import build_world
+from tests.organisers.world import build_world
 
 NUL = "\x00"
 # Every query parameter a view reads (request.args and the forms built from it), so a NUL

@@ -8,8 +8,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.signatures.models import ConsentRecord, Signature
 from app.signatures.signing import confirmation_token
-from tests.embed.test_framing import assert_frameable_by_any_site, assert_unframeable
-from tests.embed.test_signing import sign_in_widget
+from tests.embed.widget_pages import (
+    assert_frameable_by_any_site,
+    assert_unframeable,
+    sign_in_widget,
+)
 from tests.factories import (
     confirm_with_click,
     form_as_shown,

@@ -3,20 +3,8 @@
 import pytest
 
 from app.embed import views as embed_views
+from tests.embed.widget_pages import assert_frameable_by_any_site, assert_unframeable
 from tests.factories import make_campaign
-
-
-def assert_frameable_by_any_site(response):
-    csp = response.headers["Content-Security-Policy"]
-    assert "frame-ancestors *" in csp and "frame-ancestors 'none'" not in csp
-    assert "X-Frame-Options" not in response.headers
-    # The rest of the policy is the site's: no inline scripts in the frame either.
-    assert "script-src 'self'" in csp and "default-src 'self'" in csp
-
-
-def assert_unframeable(response):
-    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
-    assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_the_widget_and_its_check_inbox_page_may_be_framed_by_any_site(client):

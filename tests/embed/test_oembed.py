@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app.campaigns.models import DRAFT
-from tests.embed.test_snippets import parsed
+from tests.embed.widget_pages import parsed
 from tests.factories import make_campaign, make_closed_campaign
 from tests.helpers import BASE_URL
 

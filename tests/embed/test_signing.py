@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.core.outbox import OutboxEmail
 from app.extensions import db
 from app.signatures.models import PENDING, Signature
+from tests.embed.widget_pages import sign_in_widget, widget_form
 from tests.factories import form_as_shown, make_campaign, make_closed_campaign, sign_form
 from tests.helpers import BASE_URL
 
@@ -20,20 +21,6 @@ def rows(model=Signature) -> int:
 def cookieless(app):
     """A browser in a third-party frame: every cookie blocked, both ways."""
     return app.test_client(use_cookies=False)
-
-
-def widget_form(client, path="/embed/c") -> dict:
-    """The widget's form fields as rendered (token, stamp, referrer), before typing."""
-    fields = form_as_shown(client.get(path).get_data(as_text=True))
-    assert fields.get("form_token"), "no form token at " + path
-    return fields
-
-
-def sign_in_widget(client, slug="c", query="", headers=None, **changes):
-    fields = widget_form(client, f"/embed/{slug}{query}")
-    data = {**fields, **sign_form(**changes)}
-    data = {k: v for k, v in data.items() if v is not None}
-    return client.post(f"/embed/{slug}/sign{query}", data=data, headers=headers or {})
 
 
 def test_signing_with_no_cookies_stores_an_embed_signature_with_its_referrer(cookieless):

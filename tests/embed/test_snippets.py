@@ -1,22 +1,9 @@
 """The snippets allies paste: the one-line script and the plain iframe, with absolute URLs."""
 
-from html.parser import HTMLParser
-
 from app.embed.snippets import DEFAULT_HEIGHT, iframe_snippet, script_snippet
+from tests.embed.widget_pages import parsed
 from tests.factories import make_campaign
 from tests.helpers import BASE_URL
-
-
-def parsed(html: str) -> list[tuple[str, dict]]:
-    """The start tags of `html` with their attributes, as a browser reads them."""
-    tags = []
-
-    class Collect(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            tags.append((tag, dict(attrs)))
-
-    Collect().feed(html)
-    return tags
 
 
 def test_the_script_snippet_names_our_embed_js_and_the_campaign(app):

@@ -15,7 +15,7 @@ from app.exports.models import Export, ExportKind, ExportStatus
 from app.extensions import db
 from tests.factories import make_signature
 from tests.journeys.conftest import DESKTOP, PHONE
-from tests.journeys.test_accessibility import Visit
+from tests.journeys.visits import Visit
 
 ARTEFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
 

@@ -22,7 +22,7 @@ from app.signatures.models import (
     Signature,
 )
 from app.signatures.word_list import BUILT_IN, WordList
-from tests.campaigns.test_counts import shown_count
+from tests.campaign_page import recent_names, shown_count
 from tests.factories import (
     confirm_with_click,
     make_campaign,
@@ -121,15 +121,6 @@ def test_a_missing_word_list_stops_start_up(tmp_path):
 def signature_of(email: str) -> Signature:
     db.session.expire_all()
     return db.session.execute(select(Signature).where(Signature.email == email)).scalar_one()
-
-
-def recent_names(client, slug="c") -> list[str]:
-    """The names in the campaign page's "Recent signers" list."""
-    html = client.get(f"/c/{slug}").get_data(as_text=True)
-    if 'class="recent__list"' not in html:
-        return []
-    listing = html.split('class="recent__list"', 1)[1].split("</ul>", 1)[0]
-    return re.findall(r"<li><bdi>([^<]*)</bdi>", listing)
 
 
 def test_the_signer_of_a_held_name_sees_and_gets_exactly_what_others_do(client):

@@ -17,7 +17,7 @@ from app.signatures.models import (
     PENDING,
     Signature,
 )
-from tests.campaigns.test_counts import shown_count
+from tests.campaign_page import recent_names, shown_count
 from tests.factories import (
     csrf_token,
     log_in_as,
@@ -27,7 +27,6 @@ from tests.factories import (
     make_organiser,
     make_signature,
 )
-from tests.signatures.test_public_names import recent_names
 
 
 @pytest.fixture
