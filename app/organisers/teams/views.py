@@ -26,7 +26,15 @@ from app.core.i18n import page_language
 from app.core.rate_limits import configured_limit, limiter, never_raises
 from app.organisers.access import membership_role, organisation_role, organiser_required
 from app.organisers.models import Role
-from app.organisers.teams import services
+from app.organisers.teams import audit_log, invitations, membership, organisations
+from app.organisers.teams.errors import (
+    AlreadyMember,
+    HasCampaigns,
+    InvitationNotSent,
+    LastOwner,
+    MemberNotFound,
+    SlugTaken,
+)
 from app.organisers.teams.forms import (
     ROLE_DESCRIPTIONS,
     DeleteForm,
@@ -36,7 +44,7 @@ from app.organisers.teams.forms import (
     RoleForm,
     role_name,
 )
-from app.organisers.teams.services import InvitationResult
+from app.organisers.teams.invitations import InvitationResult
 
 bp = Blueprint("teams", __name__)
 
@@ -68,8 +76,10 @@ def new_organisation():
         status = 400 if request.method == "POST" else 200
         return render_template("teams/new.html", form=form), status
     try:
-        organisation = services.create_organisation(current_user, form.name.data, form.slug.data)
-    except services.SlugTaken:
+        organisation = organisations.create_organisation(
+            current_user, form.name.data, form.slug.data
+        )
+    except SlugTaken:
         form.slug.errors.append(_("This web address is taken. Choose another."))
         return render_template("teams/new.html", form=form), 400
     return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
@@ -82,13 +92,13 @@ def new_organisation():
 @organisation_role(Role.VIEWER)
 def organisation(organisation, role):
     """The organisation's name and members; owners also see pending invitations."""
-    invitations = services.pending_invitations(organisation) if role == Role.OWNER else []
+    pending = invitations.pending_invitations(organisation) if role == Role.OWNER else []
     return render_template(
         "teams/organisation.html",
         organisation=organisation,
         role=role,
-        members=services.members_of(organisation),
-        invitations=invitations,
+        members=membership.members_of(organisation),
+        invitations=pending,
     )
 
 
@@ -101,8 +111,8 @@ def render_members(organisation, invite_form=None, problem=None, status=200):
         render_template(
             "teams/members.html",
             organisation=organisation,
-            members=services.members_of(organisation),
-            invitations=services.pending_invitations(organisation),
+            members=membership.members_of(organisation),
+            invitations=invitations.pending_invitations(organisation),
             form=invite_form or InviteForm(formdata=None),
             role_form=RoleForm(formdata=None),
             role_descriptions={str(role): text for role, text in ROLE_DESCRIPTIONS.items()},
@@ -128,7 +138,7 @@ def inviting_organiser() -> str:
 
 def show_invite_form_again(message: str, status: int):
     """The members page with the invite form as submitted and `message` (a refused POST)."""
-    organisation = services.organisation_by_slug(request.view_args["org_slug"])
+    organisation = organisations.organisation_by_slug(request.view_args["org_slug"])
     if organisation is None or not current_user.is_authenticated:
         return None
     if membership_role(current_user, organisation.id) != Role.OWNER:
@@ -154,17 +164,17 @@ def invite(organisation, role):
     if not form.validate():
         return render_members(organisation, invite_form=form, status=400)
     try:
-        services.invite_member(
+        invitations.invite_member(
             organisation,
             current_user,
             form.email.data,
             Role(form.role.data),
             language=page_language(),
         )
-    except services.AlreadyMember:
+    except AlreadyMember:
         form.email.errors.append(_("This address belongs to a member of the organisation."))
         return render_members(organisation, invite_form=form, status=400)
-    except services.InvitationNotSent:
+    except InvitationNotSent:
         form.email.errors.append(
             _("This address has had as many emails as we send in a day. Try again tomorrow.")
         )
@@ -177,8 +187,8 @@ def invite(organisation, role):
 def withdraw_invitation(organisation, role, invitation_id):
     """Withdraw a pending invitation; its link stops working."""
     try:
-        services.withdraw_invitation(organisation, current_user, invitation_id)
-    except services.MemberNotFound:
+        invitations.withdraw_invitation(organisation, current_user, invitation_id)
+    except MemberNotFound:
         return render_members(
             organisation, problem=_("This invitation was already used or withdrawn."), status=409
         )
@@ -199,16 +209,16 @@ def change_role(organisation, role, membership_id):
     if not form.validate():
         return render_members(organisation, problem=form.role.errors[0], status=400)
     try:
-        membership = services.change_member_role(
+        changed = membership.change_member_role(
             organisation, current_user, membership_id, Role(form.role.data)
         )
-    except services.LastOwner:
+    except LastOwner:
         return render_members(organisation, problem=str(LAST_OWNER), status=409)
-    except services.MemberNotFound:
+    except MemberNotFound:
         return render_members(
             organisation, problem=_("This person is no longer a member."), status=409
         )
-    if membership.organiser_id == current_user.id and membership.role != Role.OWNER:
+    if changed.organiser_id == current_user.id and changed.role != Role.OWNER:
         # They are no longer an owner: the members page is not theirs any more.
         return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
     return redirect(url_for(".members", org_slug=organisation.slug), code=303)
@@ -223,10 +233,10 @@ def remove_member(organisation, role, membership_id):
         for m in current_user.memberships
     )
     try:
-        services.remove_member(organisation, current_user, membership_id)
-    except services.LastOwner:
+        membership.remove_member(organisation, current_user, membership_id)
+    except LastOwner:
         return render_members(organisation, problem=str(LAST_OWNER), status=409)
-    except services.MemberNotFound:
+    except MemberNotFound:
         return render_members(
             organisation, problem=_("This person is no longer a member."), status=409
         )
@@ -266,7 +276,7 @@ def rename(organisation, role):
     form = RenameForm()
     if not form.validate():
         return render_settings(organisation, rename_form=form, status=400)
-    services.rename_organisation(organisation, current_user, form.name.data)
+    organisations.rename_organisation(organisation, current_user, form.name.data)
     return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
 
 
@@ -278,8 +288,8 @@ def delete(organisation, role):
     if not form.validate():
         return render_settings(organisation, delete_form=form, status=400)
     try:
-        services.delete_organisation(organisation, current_user)
-    except services.HasCampaigns:
+        organisations.delete_organisation(organisation, current_user)
+    except HasCampaigns:
         return render_settings(
             organisation,
             delete_form=form,
@@ -340,7 +350,7 @@ def audit_details(event, campaign_titles=None) -> Markup:
     value is escaped; addresses and paths are isolated left to right (`ltr`), which an
     Arabic sentence would otherwise reorder ("/team" as "team/"), and names are in <bdi>.
     """
-    campaign_id = services.audit_campaign_id(event)
+    campaign_id = audit_log.audit_campaign_id(event)
     if campaign_id is not None:
         title = (campaign_titles or {}).get(campaign_id)
         named = (
@@ -416,7 +426,7 @@ def audit(organisation, role):
     """The organisation's audit log, newest first, 50 events a page."""
     before = request.args.get("before", "")
     before_id = int(before) if before.isdigit() and len(before) < 12 else None
-    page = services.organisation_audit_page(
+    page = audit_log.organisation_audit_page(
         organisation, before_id, AUDIT_PAGE_SIZE, str(get_locale() or "en")
     )
     return render_template(
@@ -474,7 +484,7 @@ def render_invitation(outcome, token: str):
 def invitation(token):
     """What the invitation offers, with an Accept button; no state change (mail scanners)."""
     organiser = current_user if current_user.is_authenticated else None
-    return render_invitation(services.check_invitation(token, organiser), token)
+    return render_invitation(invitations.check_invitation(token, organiser), token)
 
 
 @bp.post("/invitations/<token>")
@@ -482,4 +492,4 @@ def invitation(token):
 @organiser_required
 def accept_invitation(token):
     """Accept: the logged-in organiser joins with the invited role, once."""
-    return render_invitation(services.accept_invitation(token, current_user), token)
+    return render_invitation(invitations.accept_invitation(token, current_user), token)
