@@ -104,7 +104,11 @@ def register_blueprints(app: Flask) -> None:
     from app.organisers.allies.views import bp as allies_bp
     from app.organisers.dashboard.views import bp as dashboard_bp
     from app.organisers.editor.views import bp as editor_bp
-    from app.organisers.teams.views import bp as teams_bp
+
+    # The teams routes are in two modules: importing each adds its routes to the blueprint.
+    from app.organisers.teams import invitation_views as _invitation_routes  # noqa: F401
+    from app.organisers.teams import views as _team_routes  # noqa: F401
+    from app.organisers.teams.blueprint import bp as teams_bp
     from app.signatures.views import bp as signatures_bp
 
     # Converters are looked up as each route is added: this must come first.

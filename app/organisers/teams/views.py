@@ -1,13 +1,12 @@
 """Organisation pages: create one, its members and roles, invitations, settings, the audit log.
 
-Every route is behind an access guard from app.organisers.access; the invitation page is
-the exception for reading, since whoever opens it may not have logged in yet.
+Every route is behind an access guard from app.organisers.access. The pages an emailed
+invitation link opens are in invitation_views.py.
 """
 
 from functools import partial
 
 from flask import (
-    Blueprint,
     redirect,
     render_template,
     request,
@@ -17,15 +16,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from app.core.form_failures import shows_form_again
 from app.core.i18n import page_language
-from app.core.rate_limits import configured_limit, limiter, never_raises
+from app.core.rate_limits import configured_limit, never_raises
 from app.organisers.access import membership_role, organisation_role, organiser_required
 from app.organisers.models import Role
 from app.organisers.teams import audit_log, invitations, membership, organisations
 from app.organisers.teams.audit_text import audit_details, audit_label
+from app.organisers.teams.blueprint import bp
 from app.organisers.teams.errors import (
     AlreadyMember,
     HasCampaigns,
@@ -41,26 +40,9 @@ from app.organisers.teams.forms import (
     OrganisationForm,
     RenameForm,
     RoleForm,
-    role_name,
 )
-from app.organisers.teams.invitations import InvitationResult
-
-bp = Blueprint("teams", __name__)
 
 AUDIT_PAGE_SIZE = 50
-
-
-@bp.after_request
-def never_in_shared_caches(response):
-    """Members, addresses and logs: no proxy or browser cache keeps these pages."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.app_template_global("role_name")
-def role_name_global(role) -> str:
-    """Templates (emails included) name roles in their own language."""
-    return role_name(role)
 
 
 # Creating an organisation
@@ -321,59 +303,3 @@ def audit(organisation, role):
         audit_label=audit_label,
         audit_details=partial(audit_details, campaign_titles=page.campaign_titles),
     )
-
-
-# Invitations, from the emailed link
-
-
-def optional_url(endpoint: str, **values) -> str | None:
-    """A link to a page that may not exist in this deployment; None when it does not."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
-INVITATION_STATUS = {
-    InvitationResult.READY: 200,
-    InvitationResult.INVALID: 400,
-    InvitationResult.EXPIRED: 410,
-    InvitationResult.OTHER_ADDRESS: 403,
-}
-
-
-def render_invitation(outcome, token: str):
-    """The page for an invitation link: its details and Accept, or why it cannot be used."""
-    if outcome.result in (InvitationResult.ALREADY_MEMBER, InvitationResult.ACCEPTED):
-        return redirect(url_for(".organisation", org_slug=outcome.organisation.slug), code=303)
-    if outcome.result in (InvitationResult.INVALID, InvitationResult.EXPIRED):
-        return render_template("teams/invitation_invalid.html"), INVITATION_STATUS[outcome.result]
-    here = url_for(".invitation", token=token)
-    template = (
-        "teams/invitation_other_address.html"
-        if outcome.result == InvitationResult.OTHER_ADDRESS
-        else "teams/invitation.html"
-    )
-    return render_template(
-        template,
-        invitation=outcome.invitation,
-        organisation=outcome.organisation,
-        token=token,
-        login_url=url_for("accounts.login", next=here),
-        signup_url=optional_url("accounts.signup", next=here),
-    ), INVITATION_STATUS[outcome.result]
-
-
-@bp.get("/invitations/<token>")
-def invitation(token):
-    """What the invitation offers, with an Accept button; no state change (mail scanners)."""
-    organiser = current_user if current_user.is_authenticated else None
-    return render_invitation(invitations.check_invitation(token, organiser), token)
-
-
-@bp.post("/invitations/<token>")
-@limiter.limit("30 per minute")
-@organiser_required
-def accept_invitation(token):
-    """Accept: the logged-in organiser joins with the invited role, once."""
-    return render_invitation(invitations.accept_invitation(token, current_user), token)
