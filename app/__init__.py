@@ -104,9 +104,16 @@ def register_blueprints(app: Flask) -> None:
     from app.organisers.accounts.views import bp as accounts_bp
     from app.organisers.allies.views import bp as allies_bp
     from app.organisers.dashboard.views import bp as dashboard_bp
-    from app.organisers.editor.views import bp as editor_bp
+
+    # The editor's and the teams' routes are in two modules each: importing a module adds
+    # its routes to the blueprint.
+    from app.organisers.editor import lifecycle_views as _lifecycle_routes  # noqa: F401
+    from app.organisers.editor import views as _editor_routes  # noqa: F401
+    from app.organisers.editor.blueprint import bp as editor_bp
     from app.organisers.review.views import bp as review_bp
-    from app.organisers.teams.views import bp as teams_bp
+    from app.organisers.teams import invitation_views as _invitation_routes  # noqa: F401
+    from app.organisers.teams import views as _team_routes  # noqa: F401
+    from app.organisers.teams.blueprint import bp as teams_bp
     from app.signatures.views import bp as signatures_bp
 
     # Converters are looked up as each route is added: this must come first.

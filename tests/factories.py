@@ -309,7 +309,7 @@ def log_in_as(client, organiser) -> str:
 def make_invitation_link(organisation, inviter, email=None, role=Role.VIEWER) -> str:
     """Invite `email` to `organisation` (queuing the email); the path of the emailed link."""
     from app.core.tokens import make_token
-    from app.organisers.teams.services import INVITATION_TOKEN, invite_member
+    from app.organisers.teams.invitations import INVITATION_TOKEN, invite_member
 
     email = email or f"invited{next(_counter)}@example.org"
     invitation = invite_member(organisation, inviter, email, role)

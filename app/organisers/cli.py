@@ -6,7 +6,9 @@ from sqlalchemy import select
 
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.organisers.accounts import services
+from app.organisers.accounts.links import SET_PASSWORD, reset_token
+from app.organisers.accounts.lookup import normalise_email
+from app.organisers.accounts.provisioning import AccountExists, create_organiser
 from app.organisers.models import Organiser
 
 organisers_cli = click.Group("organisers", help="Create and list organiser accounts.")
@@ -21,14 +23,14 @@ def create_command(email, admin):
     An existing account is left alone (exit status 1).
     """
     try:
-        organiser = services.create_organiser(email, admin=admin)
+        organiser = create_organiser(email, admin=admin)
     except EmailNotValidError as error:
         click.echo(f"Not a valid email address: {error}", err=True)
         raise SystemExit(2) from None
-    except services.AccountExists:
-        click.echo(f"An account for {services.normalise_email(email)} exists already.", err=True)
+    except AccountExists:
+        click.echo(f"An account for {normalise_email(email)} exists already.", err=True)
         raise SystemExit(1) from None
-    token = services.reset_token(organiser, services.SET_PASSWORD)
+    token = reset_token(organiser, SET_PASSWORD)
     link = absolute_url("accounts.reset_password", token=token)
     kind = "site admin" if admin else "organiser"
     click.echo(f"Created {kind} {organiser.email}. Send them this link to set a password:")

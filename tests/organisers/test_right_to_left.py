@@ -14,7 +14,7 @@ from app.core.database import utcnow
 from app.exports.models import Export, ExportKind, ExportStatus
 from app.extensions import db
 from app.organisers.models import Role
-from app.organisers.teams.services import create_organisation
+from app.organisers.teams.organisations import create_organisation
 from app.signatures.models import CONFIRMED
 from tests.factories import (
     log_in_as,

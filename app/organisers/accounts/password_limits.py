@@ -7,7 +7,7 @@ password again (exports, two-step login settings).
 from flask import request, session
 from flask_login import current_user
 
-from app.organisers.accounts import services
+from app.organisers.accounts.lookup import normalise_email
 
 PENDING_LOGIN = "accounts.pending_login"  # session key: the account halfway through logging in
 
@@ -25,7 +25,7 @@ def failed(response) -> bool:
 
 def submitted_account() -> str:
     """Rate-limit key: the account the login form names."""
-    return "account:" + services.normalise_email(request.form.get("email", ""))
+    return "account:" + normalise_email(request.form.get("email", ""))
 
 
 def logged_in_account() -> str:

@@ -3,18 +3,15 @@
 Each function takes models and plain values and commits its own transaction.
 """
 
-import enum
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
 
 from app.core.audit import record_event
 from app.core.database import utcnow
-from app.core.tokens import TokenExpired, TokenInvalid, make_token, read_token
+from app.core.tokens import TokenExpired, TokenInvalid, read_token
 from app.extensions import db
 from app.organisers.access import (
     REQUIRE_TWO_FACTOR,
@@ -23,6 +20,16 @@ from app.organisers.access import (
     site_setting,
 )
 from app.organisers.accounts import emails, two_factor
+from app.organisers.accounts.links import (
+    CONFIRM_EMAIL,
+    RESET_PASSWORD,
+    SET_PASSWORD,
+    LinkOutcome,
+    LinkResult,
+    confirm_token,
+    reset_token,
+)
+from app.organisers.accounts.lookup import find_organiser, normalise_email
 from app.organisers.accounts.passwords import (
     fingerprint,
     hash_password,
@@ -31,37 +38,6 @@ from app.organisers.accounts.passwords import (
 )
 from app.organisers.models import Organiser, OrganiserSession, RecoveryCode, SiteSetting
 from app.signatures.fraud.signals import ip_hash
-
-CONFIRM_EMAIL = "rally.organiser.confirm_email"
-RESET_PASSWORD = "rally.organiser.reset_password"
-# Links printed by `flask organisers create`: their own purpose, so they may live longer.
-SET_PASSWORD = "rally.organiser.set_password"
-
-
-def normalise_email(email: str) -> str:
-    """The login name: the address as email-validator normalises it, lowercased.
-
-    Text that is no address is only trimmed and lowercased (it matches no account).
-    """
-    email = (email or "").strip()
-    try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError:
-        pass
-    return email.lower()
-
-
-def find_organiser(email: str) -> Organiser | None:
-    """The account with this address, if any."""
-    return db.session.execute(
-        select(Organiser).where(Organiser.email == normalise_email(email))
-    ).scalar_one_or_none()
-
-
-def can_publish(organiser: Organiser) -> bool:
-    """Only an organiser who confirmed their address may publish a campaign."""
-    return organiser.email_confirmed
-
 
 # Sign-up and confirmation
 
@@ -92,11 +68,6 @@ def sign_up(email: str, password: str, language: str, now: datetime | None = Non
     db.session.commit()
 
 
-def confirm_token(organiser: Organiser) -> str:
-    """The token of the link that confirms the organiser's address."""
-    return make_token(CONFIRM_EMAIL, {"id": organiser.id, "email": organiser.email})
-
-
 def resend_confirmation(organiser: Organiser, now: datetime | None = None) -> bool:
     """Email a fresh confirmation link to an unconfirmed account (False if not sent)."""
     if organiser.email_confirmed:
@@ -104,24 +75,6 @@ def resend_confirmation(organiser: Organiser, now: datetime | None = None) -> bo
     sent = emails.queue_confirm_email(organiser, confirm_token(organiser), now)
     db.session.commit()
     return sent
-
-
-class LinkResult(enum.Enum):
-    """What an emailed account link is worth."""
-
-    VALID = "valid"
-    DONE = "done"  # already used: the address is confirmed, or the password changed
-    EXPIRED = "expired"
-    INVALID = "invalid"
-
-
-@dataclass
-class LinkOutcome:
-    """The result of reading a link, with its organiser when the link is genuine."""
-
-    result: LinkResult
-    organiser: Organiser | None = None
-    setting_first_password: bool = False
 
 
 def check_confirm_token(token: str) -> LinkOutcome:
@@ -245,11 +198,6 @@ def unused_recovery_codes(organiser: Organiser) -> int:
 
 
 # Password reset and change
-
-
-def reset_token(organiser: Organiser, purpose: str = RESET_PASSWORD) -> str:
-    """A link token bound to the current password: any password change voids it."""
-    return make_token(purpose, {"id": organiser.id, "pw": fingerprint(organiser.password_hash)})
 
 
 def request_password_reset(email: str, now: datetime | None = None) -> None:
@@ -445,7 +393,7 @@ def disable_two_factor(organiser: Organiser, password: str, code: str) -> bool:
     return True
 
 
-# Site settings and accounts made by the command line
+# Site settings
 
 
 def set_site_setting(key: str, value: str, actor: Organiser) -> bool:
@@ -462,21 +410,3 @@ def set_site_setting(key: str, value: str, actor: Organiser) -> bool:
     )
     db.session.commit()
     return True
-
-
-class AccountExists(Exception):
-    """An account with this address exists already."""
-
-
-def create_organiser(email: str, admin: bool = False, now: datetime | None = None) -> Organiser:
-    """A confirmed account without a password (the command line prints a link to set one)."""
-    validate_email(email, check_deliverability=False)  # EmailNotValidError says why not
-    email = normalise_email(email)
-    if find_organiser(email) is not None:
-        raise AccountExists(email)
-    organiser = Organiser(email=email, is_admin=admin, email_confirmed_at=now or utcnow())
-    db.session.add(organiser)
-    db.session.flush()
-    record_event("organiser.created_by_command", "organiser", organiser.id, admin=admin)
-    db.session.commit()
-    return organiser

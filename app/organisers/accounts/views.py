@@ -44,6 +44,7 @@ from app.organisers.accounts.forms import (
     SiteSettingsForm,
     TwoStepForm,
 )
+from app.organisers.accounts.links import LinkResult
 from app.organisers.accounts.password_limits import (
     PENDING_LOGIN,
     failed,
@@ -51,7 +52,6 @@ from app.organisers.accounts.password_limits import (
     pending_account,
     submitted_account,
 )
-from app.organisers.accounts.services import LinkResult
 from app.organisers.models import Organiser
 
 bp = Blueprint("accounts", __name__)

@@ -1,13 +1,12 @@
 """Organisation pages: create one, its members and roles, invitations, settings, the audit log.
 
-Every route is behind an access guard from app.organisers.access; the invitation page is
-the exception for reading, since whoever opens it may not have logged in yet.
+Every route is behind an access guard from app.organisers.access. The pages an emailed
+invitation link opens are in invitation_views.py.
 """
 
 from functools import partial
 
 from flask import (
-    Blueprint,
     redirect,
     render_template,
     request,
@@ -17,16 +16,23 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
-from werkzeug.routing import BuildError
 
-from app.core.display_text import ltr
 from app.core.form_failures import shows_form_again
 from app.core.i18n import page_language
-from app.core.rate_limits import configured_limit, limiter, never_raises
+from app.core.rate_limits import configured_limit, never_raises
 from app.organisers.access import membership_role, organisation_role, organiser_required
 from app.organisers.models import Role
-from app.organisers.teams import services
+from app.organisers.teams import audit_log, invitations, membership, organisations
+from app.organisers.teams.audit_text import audit_details, audit_label
+from app.organisers.teams.blueprint import bp
+from app.organisers.teams.errors import (
+    AlreadyMember,
+    HasCampaigns,
+    InvitationNotSent,
+    LastOwner,
+    MemberNotFound,
+    SlugTaken,
+)
 from app.organisers.teams.forms import (
     ROLE_DESCRIPTIONS,
     DeleteForm,
@@ -34,26 +40,9 @@ from app.organisers.teams.forms import (
     OrganisationForm,
     RenameForm,
     RoleForm,
-    role_name,
 )
-from app.organisers.teams.services import InvitationResult
-
-bp = Blueprint("teams", __name__)
 
 AUDIT_PAGE_SIZE = 50
-
-
-@bp.after_request
-def never_in_shared_caches(response):
-    """Members, addresses and logs: no proxy or browser cache keeps these pages."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.app_template_global("role_name")
-def role_name_global(role) -> str:
-    """Templates (emails included) name roles in their own language."""
-    return role_name(role)
 
 
 # Creating an organisation
@@ -68,8 +57,10 @@ def new_organisation():
         status = 400 if request.method == "POST" else 200
         return render_template("teams/new.html", form=form), status
     try:
-        organisation = services.create_organisation(current_user, form.name.data, form.slug.data)
-    except services.SlugTaken:
+        organisation = organisations.create_organisation(
+            current_user, form.name.data, form.slug.data
+        )
+    except SlugTaken:
         form.slug.errors.append(_("This web address is taken. Choose another."))
         return render_template("teams/new.html", form=form), 400
     return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
@@ -82,13 +73,13 @@ def new_organisation():
 @organisation_role(Role.VIEWER)
 def organisation(organisation, role):
     """The organisation's name and members; owners also see pending invitations."""
-    invitations = services.pending_invitations(organisation) if role == Role.OWNER else []
+    pending = invitations.pending_invitations(organisation) if role == Role.OWNER else []
     return render_template(
         "teams/organisation.html",
         organisation=organisation,
         role=role,
-        members=services.members_of(organisation),
-        invitations=invitations,
+        members=membership.members_of(organisation),
+        invitations=pending,
     )
 
 
@@ -101,8 +92,8 @@ def render_members(organisation, invite_form=None, problem=None, status=200):
         render_template(
             "teams/members.html",
             organisation=organisation,
-            members=services.members_of(organisation),
-            invitations=services.pending_invitations(organisation),
+            members=membership.members_of(organisation),
+            invitations=invitations.pending_invitations(organisation),
             form=invite_form or InviteForm(formdata=None),
             role_form=RoleForm(formdata=None),
             role_descriptions={str(role): text for role, text in ROLE_DESCRIPTIONS.items()},
@@ -128,7 +119,7 @@ def inviting_organiser() -> str:
 
 def show_invite_form_again(message: str, status: int):
     """The members page with the invite form as submitted and `message` (a refused POST)."""
-    organisation = services.organisation_by_slug(request.view_args["org_slug"])
+    organisation = organisations.organisation_by_slug(request.view_args["org_slug"])
     if organisation is None or not current_user.is_authenticated:
         return None
     if membership_role(current_user, organisation.id) != Role.OWNER:
@@ -154,17 +145,17 @@ def invite(organisation, role):
     if not form.validate():
         return render_members(organisation, invite_form=form, status=400)
     try:
-        services.invite_member(
+        invitations.invite_member(
             organisation,
             current_user,
             form.email.data,
             Role(form.role.data),
             language=page_language(),
         )
-    except services.AlreadyMember:
+    except AlreadyMember:
         form.email.errors.append(_("This address belongs to a member of the organisation."))
         return render_members(organisation, invite_form=form, status=400)
-    except services.InvitationNotSent:
+    except InvitationNotSent:
         form.email.errors.append(
             _("This address has had as many emails as we send in a day. Try again tomorrow.")
         )
@@ -177,8 +168,8 @@ def invite(organisation, role):
 def withdraw_invitation(organisation, role, invitation_id):
     """Withdraw a pending invitation; its link stops working."""
     try:
-        services.withdraw_invitation(organisation, current_user, invitation_id)
-    except services.MemberNotFound:
+        invitations.withdraw_invitation(organisation, current_user, invitation_id)
+    except MemberNotFound:
         return render_members(
             organisation, problem=_("This invitation was already used or withdrawn."), status=409
         )
@@ -199,16 +190,16 @@ def change_role(organisation, role, membership_id):
     if not form.validate():
         return render_members(organisation, problem=form.role.errors[0], status=400)
     try:
-        membership = services.change_member_role(
+        changed = membership.change_member_role(
             organisation, current_user, membership_id, Role(form.role.data)
         )
-    except services.LastOwner:
+    except LastOwner:
         return render_members(organisation, problem=str(LAST_OWNER), status=409)
-    except services.MemberNotFound:
+    except MemberNotFound:
         return render_members(
             organisation, problem=_("This person is no longer a member."), status=409
         )
-    if membership.organiser_id == current_user.id and membership.role != Role.OWNER:
+    if changed.organiser_id == current_user.id and changed.role != Role.OWNER:
         # They are no longer an owner: the members page is not theirs any more.
         return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
     return redirect(url_for(".members", org_slug=organisation.slug), code=303)
@@ -223,10 +214,10 @@ def remove_member(organisation, role, membership_id):
         for m in current_user.memberships
     )
     try:
-        services.remove_member(organisation, current_user, membership_id)
-    except services.LastOwner:
+        membership.remove_member(organisation, current_user, membership_id)
+    except LastOwner:
         return render_members(organisation, problem=str(LAST_OWNER), status=409)
-    except services.MemberNotFound:
+    except MemberNotFound:
         return render_members(
             organisation, problem=_("This person is no longer a member."), status=409
         )
@@ -266,7 +257,7 @@ def rename(organisation, role):
     form = RenameForm()
     if not form.validate():
         return render_settings(organisation, rename_form=form, status=400)
-    services.rename_organisation(organisation, current_user, form.name.data)
+    organisations.rename_organisation(organisation, current_user, form.name.data)
     return redirect(url_for(".organisation", org_slug=organisation.slug), code=303)
 
 
@@ -278,8 +269,8 @@ def delete(organisation, role):
     if not form.validate():
         return render_settings(organisation, delete_form=form, status=400)
     try:
-        services.delete_organisation(organisation, current_user)
-    except services.HasCampaigns:
+        organisations.delete_organisation(organisation, current_user)
+    except HasCampaigns:
         return render_settings(
             organisation,
             delete_form=form,
@@ -294,121 +285,6 @@ def delete(organisation, role):
 
 # The audit log, for owners
 
-AUDIT_LABELS = {
-    "organisation.created": _l("Organisation created"),
-    "organisation.renamed": _l("Organisation renamed"),
-    "organisation.deleted": _l("Organisation deleted"),
-    "invitation.created": _l("Invitation sent"),
-    "invitation.withdrawn": _l("Invitation withdrawn"),
-    "invitation.accepted": _l("Invitation accepted"),
-    "invitation.other_address": _l("Invitation opened from another account"),
-    "member.role_changed": _l("Role changed"),
-    "member.removed": _l("Member removed"),
-    "campaign.created": _l("Campaign created"),
-    "campaign.edited": _l("Campaign edited"),
-    "campaign.published": _l("Campaign published"),
-    "campaign.unpublished": _l("Campaign unpublished"),
-    "campaign.closed": _l("Campaign closed"),
-    "campaign.deleted": _l("Campaign deleted"),
-    "campaign.reopened": _l("Campaign reopened"),
-    "campaign.republished": _l("Campaign published again"),
-    "campaign.language_added": _l("Language added"),
-    "campaign.language_removed": _l("Language removed"),
-    "organiser.login": _l("Logged in"),
-    "campaign.delivered": _l("Delivery recorded"),
-    "organiser.reauthentication_failed": _l("Wrong password when asked again"),
-    "signatures.exported": _l("Signatures exported"),
-    "export.requested": _l("Export started"),
-    "export.downloaded": _l("Export downloaded"),
-    "access.denied": _l("Access refused"),
-    "signature.name_hidden": _l("Signer's name hidden from public lists"),
-    "signature.name_shown": _l("Signer's name shown in public lists again"),
-    "signature.name_approved": _l("Signer's name allowed after review"),
-}
-
-
-def audit_label(action: str) -> str:
-    """A readable name for an action, or the action itself when it has none yet."""
-    label = AUDIT_LABELS.get(action)
-    return str(label) if label is not None else action
-
-
-def audit_details(event, campaign_titles=None) -> Markup:
-    """What the event changed, as HTML: a sentence where its action has one; else its fields.
-
-    An event about a campaign names it by its title (from `campaign_titles`, by id). Every
-    value is escaped; addresses and paths are isolated left to right (`ltr`), which an
-    Arabic sentence would otherwise reorder ("/team" as "team/"), and names are in <bdi>.
-    """
-    campaign_id = services.audit_campaign_id(event)
-    if campaign_id is not None:
-        title = (campaign_titles or {}).get(campaign_id)
-        named = (
-            _("Campaign “%(title)s”", title=Markup("<bdi>{}</bdi>").format(title))
-            if title is not None
-            else escape(_("A campaign that is no longer in this organisation"))
-        )
-        others = sorted((k, v) for k, v in (event.detail or {}).items() if k != "campaign_id")
-        return Markup("; ").join([Markup(named), *(ltr(f"{k}: {v}") for k, v in others)])
-    detail = {key: _isolated(key, value) for key, value in (event.detail or {}).items()}
-    sentence = _audit_sentence(event.action, detail)
-    if sentence is None:  # no sentence for this action yet: its fields, as recorded
-        fields = sorted((event.detail or {}).items())
-        return ltr("; ".join(f"{key}: {value}" for key, value in fields))
-    # The values are escaped, and the sentences around them are the catalogue's own.
-    return Markup(sentence)
-
-
-def _isolated(key: str, value) -> Markup:
-    if key.endswith("email"):
-        return ltr(value)
-    if key == "slug":  # shown as the organisation's path
-        return ltr(f"/{value}")
-    if key.endswith("role"):  # named by role_name, in the interface's language
-        return escape(value)
-    return Markup("<bdi>{}</bdi>").format(value)
-
-
-def _audit_sentence(action: str, detail: dict) -> str | None:
-    """The sentence of audit_details, from values already escaped; None for other actions."""
-    if action == "organisation.created":
-        return _("“%(name)s” at %(path)s", name=detail.get("name"), path=detail.get("slug"))
-    if action == "organisation.renamed":
-        return _(
-            "From “%(old)s” to “%(new)s”", old=detail.get("old_name"), new=detail.get("new_name")
-        )
-    if action in ("invitation.created", "invitation.withdrawn"):
-        return _(
-            "%(email)s as %(role)s", email=detail.get("email"), role=role_name(detail.get("role"))
-        )
-    if action == "invitation.accepted":
-        return _(
-            "Sent to %(email)s, accepted by %(account)s as %(role)s",
-            email=detail.get("email"),
-            account=detail.get("accepting_email"),
-            role=role_name(detail.get("role")),
-        )
-    if action == "invitation.other_address":
-        return _(
-            "Sent to %(email)s, opened by %(account)s; not accepted",
-            email=detail.get("email"),
-            account=detail.get("accepting_email"),
-        )
-    if action == "member.role_changed":
-        return _(
-            "%(email)s: from %(old)s to %(new)s",
-            email=detail.get("email"),
-            old=role_name(detail.get("old_role")),
-            new=role_name(detail.get("new_role")),
-        )
-    if action == "member.removed":
-        return _(
-            "%(email)s (was %(role)s)",
-            email=detail.get("email"),
-            role=role_name(detail.get("role")),
-        )
-    return None
-
 
 @bp.get("/organisations/<org_slug>/audit")
 @organisation_role(Role.OWNER)
@@ -416,7 +292,7 @@ def audit(organisation, role):
     """The organisation's audit log, newest first, 50 events a page."""
     before = request.args.get("before", "")
     before_id = int(before) if before.isdigit() and len(before) < 12 else None
-    page = services.organisation_audit_page(
+    page = audit_log.organisation_audit_page(
         organisation, before_id, AUDIT_PAGE_SIZE, str(get_locale() or "en")
     )
     return render_template(
@@ -427,59 +303,3 @@ def audit(organisation, role):
         audit_label=audit_label,
         audit_details=partial(audit_details, campaign_titles=page.campaign_titles),
     )
-
-
-# Invitations, from the emailed link
-
-
-def optional_url(endpoint: str, **values) -> str | None:
-    """A link to a page that may not exist in this deployment; None when it does not."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
-INVITATION_STATUS = {
-    InvitationResult.READY: 200,
-    InvitationResult.INVALID: 400,
-    InvitationResult.EXPIRED: 410,
-    InvitationResult.OTHER_ADDRESS: 403,
-}
-
-
-def render_invitation(outcome, token: str):
-    """The page for an invitation link: its details and Accept, or why it cannot be used."""
-    if outcome.result in (InvitationResult.ALREADY_MEMBER, InvitationResult.ACCEPTED):
-        return redirect(url_for(".organisation", org_slug=outcome.organisation.slug), code=303)
-    if outcome.result in (InvitationResult.INVALID, InvitationResult.EXPIRED):
-        return render_template("teams/invitation_invalid.html"), INVITATION_STATUS[outcome.result]
-    here = url_for(".invitation", token=token)
-    template = (
-        "teams/invitation_other_address.html"
-        if outcome.result == InvitationResult.OTHER_ADDRESS
-        else "teams/invitation.html"
-    )
-    return render_template(
-        template,
-        invitation=outcome.invitation,
-        organisation=outcome.organisation,
-        token=token,
-        login_url=url_for("accounts.login", next=here),
-        signup_url=optional_url("accounts.signup", next=here),
-    ), INVITATION_STATUS[outcome.result]
-
-
-@bp.get("/invitations/<token>")
-def invitation(token):
-    """What the invitation offers, with an Accept button; no state change (mail scanners)."""
-    organiser = current_user if current_user.is_authenticated else None
-    return render_invitation(services.check_invitation(token, organiser), token)
-
-
-@bp.post("/invitations/<token>")
-@limiter.limit("30 per minute")
-@organiser_required
-def accept_invitation(token):
-    """Accept: the logged-in organiser joins with the invited role, once."""
-    return render_invitation(services.accept_invitation(token, current_user), token)

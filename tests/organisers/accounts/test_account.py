@@ -117,7 +117,7 @@ def test_account_pages_need_a_login(client):
 
 
 def test_an_unconfirmed_organiser_can_have_the_link_sent_again(client, smtp):
-    from app.organisers.accounts.services import find_organiser
+    from app.organisers.accounts.lookup import find_organiser
     from tests.helpers import emailed_link, path_of
 
     make_organiser_with_password(email="ada@example.org", confirmed=False)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.organisers.accounts.services import can_publish, find_organiser
+from app.organisers.accounts.lookup import can_publish, find_organiser
 from tests.factories import form_as_shown, log_in_with_form, make_organiser
 from tests.helpers import BASE_URL, path_of
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from app.core.outbox import OutboxEmail
 from app.core.tokens import make_token
 from app.extensions import db
+from app.organisers.accounts.links import CONFIRM_EMAIL, RESET_PASSWORD, reset_token
 from app.organisers.accounts.passwords import verify_password
-from app.organisers.accounts.services import CONFIRM_EMAIL, RESET_PASSWORD, reset_token
 from app.organisers.models import Organiser, OrganiserSession
 from tests.factories import (
     csrf_token,

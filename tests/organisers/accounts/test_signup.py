@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.core.audit import AuditEvent
 from app.extensions import db
-from app.organisers.accounts.services import can_publish, find_organiser
+from app.organisers.accounts.lookup import can_publish, find_organiser
 from app.organisers.models import Organiser
 from tests.factories import csrf_token, form_as_shown, make_organiser_with_password
 from tests.helpers import BASE_URL, body_of, deliver, emailed_link, path_of

@@ -12,8 +12,14 @@ from app.core.outbox import send_due_emails
 from app.core.tokens import CONFIRM_SIGNATURE, make_token
 from app.extensions import db
 from app.organisers.models import Invitation, Membership, Role
-from app.organisers.teams import services
-from app.organisers.teams.services import INVITATION_TOKEN, InvitationResult
+from app.organisers.teams.invitations import (
+    INVITATION_TOKEN,
+    InvitationResult,
+    accept_invitation,
+    invite_member,
+    pending_invitations,
+)
+from app.organisers.teams.membership import remove_member
 from tests.factories import (
     form_as_shown,
     log_in_as,
@@ -134,7 +140,7 @@ def test_a_used_link_does_not_work_again(app, client, smtp, team):
     log_in_as(other_browser, invitee)
     accept(other_browser, path)
     # Removed later, they cannot rejoin with the old link.
-    services.remove_member(organisation, owner, membership_of(organisation, invitee).id)
+    remove_member(organisation, owner, membership_of(organisation, invitee).id)
     page = other_browser.get(path)
     assert page.status_code == 400
     assert "This invitation link is not valid or has expired" in page.get_data(as_text=True)
@@ -145,17 +151,17 @@ def test_a_used_link_does_not_work_again(app, client, smtp, team):
 def test_two_tabs_cannot_both_accept(app, team):
     organisation, owner = team
     invitee = make_organiser(email="tabs@example.org")
-    invitation = services.invite_member(organisation, owner, "tabs@example.org", Role.VIEWER)
+    invitation = invite_member(organisation, owner, "tabs@example.org", Role.VIEWER)
     token = make_token(INVITATION_TOKEN, {"i": invitation.id, "n": invitation.token_nonce})
-    first = services.accept_invitation(token, invitee)
+    first = accept_invitation(token, invitee)
     assert first.result == InvitationResult.ACCEPTED
-    services.remove_member(organisation, owner, membership_of(organisation, invitee).id)
-    assert services.accept_invitation(token, invitee).result == InvitationResult.INVALID
+    remove_member(organisation, owner, membership_of(organisation, invitee).id)
+    assert accept_invitation(token, invitee).result == InvitationResult.INVALID
     assert membership_of(organisation, invitee) is None
 
 
 def invitation_token(organisation, owner, email="late@example.org", purpose=INVITATION_TOKEN):
-    invitation = services.invite_member(organisation, owner, email, Role.VIEWER)
+    invitation = invite_member(organisation, owner, email, Role.VIEWER)
     return make_token(purpose, {"i": invitation.id, "n": invitation.token_nonce}), invitation
 
 
@@ -164,9 +170,7 @@ def test_an_expired_link_is_refused(app, client, team):
     invitee = make_organiser(email="late@example.org")
     token, invitation = invitation_token(organisation, owner)
     next_week = utcnow() + app.config["INVITATION_MAX_AGE"] + timedelta(minutes=1)
-    assert services.accept_invitation(token, invitee, now=next_week).result == (
-        InvitationResult.EXPIRED
-    )
+    assert accept_invitation(token, invitee, now=next_week).result == (InvitationResult.EXPIRED)
     db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id)
@@ -180,7 +184,7 @@ def test_an_expired_link_is_refused(app, client, team):
     assert post_with_csrf(client, f"/invitations/{token}", "/organisations/new").status_code == 410
     assert membership_of(organisation, invitee) is None
     # No longer listed as waiting.
-    assert services.pending_invitations(organisation) == []
+    assert pending_invitations(organisation) == []
 
 
 @pytest.mark.parametrize("config_overrides", [{"INVITATION_MAX_AGE": timedelta(seconds=-1)}])
@@ -188,7 +192,7 @@ def test_the_token_itself_expires(app, client, team):
     organisation, owner = team
     invitee = make_organiser(email="late@example.org")
     token, _ = invitation_token(organisation, owner)
-    assert services.accept_invitation(token, invitee).result == InvitationResult.EXPIRED
+    assert accept_invitation(token, invitee).result == InvitationResult.EXPIRED
     assert membership_of(organisation, invitee) is None
 
 
@@ -278,7 +282,7 @@ def test_inviting_again_replaces_the_earlier_link(app, client, smtp, team):
     invite(client, "twice@example.org", role="owner")
     second = path_of(emailed_link(smtp, "twice@example.org"))
     assert first != second
-    assert len(services.pending_invitations(organisation)) == 1
+    assert len(pending_invitations(organisation)) == 1
     invitee = make_organiser(email="twice@example.org")
     other_browser = app.test_client()
     log_in_as(other_browser, invitee)
@@ -310,7 +314,7 @@ def test_a_withdrawn_invitation_no_longer_works(app, client, smtp, team):
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR])
 def test_viewers_and_editors_cannot_invite_or_withdraw(client, team, role):
     organisation, owner = team
-    pending = services.invite_member(organisation, owner, "pending@example.org", Role.VIEWER)
+    pending = invite_member(organisation, owner, "pending@example.org", Role.VIEWER)
     member = make_member(organisation, role=role)
     log_in_as(client, member)
     assert client.get("/organisations/team/members").status_code == 403
@@ -386,16 +390,16 @@ def test_a_member_opening_a_live_invitation_is_led_to_the_organisation(client, t
     # A colleague pressing Accept on a forwarded link is led in, and the link stays live.
     response = post_with_csrf(client, path, "/organisations/new")
     assert response.status_code == 303 and response.headers["Location"] == "/organisations/team"
-    assert len(services.pending_invitations(organisation)) == 1
+    assert len(pending_invitations(organisation)) == 1
     log_in_as(client, member)
     # Opening it changes nothing (mail scanners open links too)...
     response = client.get(path)
     assert response.status_code == 303 and response.headers["Location"] == "/organisations/team"
-    assert len(services.pending_invitations(organisation)) == 1
+    assert len(pending_invitations(organisation)) == 1
     # ...the invited person pressing Accept uses it up, without changing their role.
     response = post_with_csrf(client, path, "/organisations/new")
     assert response.status_code == 303
-    assert services.pending_invitations(organisation) == []
+    assert pending_invitations(organisation) == []
     assert membership_of(organisation, member).role == Role.VIEWER
 
 

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from app.core.audit import AuditEvent, record_event
 from app.extensions import db
 from app.organisers.models import Membership, Organiser, Role
-from app.organisers.teams import services
+from app.organisers.teams.audit_log import organisation_audit_page
+from app.organisers.teams.errors import LastOwner
+from app.organisers.teams.membership import change_member_role, remove_member
 from tests.factories import (
     log_in_as,
     log_in_with_form,
@@ -110,10 +112,10 @@ def test_the_last_owner_can_be_neither_demoted_nor_removed(client, team):
         assert response.status_code == 409
         assert "An organisation needs at least one owner." in response.get_data(as_text=True)
     assert membership(organisation, owner).role == Role.OWNER
-    with pytest.raises(services.LastOwner):
-        services.change_member_role(organisation, owner, own.id, Role.VIEWER)
-    with pytest.raises(services.LastOwner):
-        services.remove_member(organisation, owner, own.id)
+    with pytest.raises(LastOwner):
+        change_member_role(organisation, owner, own.id, Role.VIEWER)
+    with pytest.raises(LastOwner):
+        remove_member(organisation, owner, own.id)
 
 
 def test_with_another_owner_an_owner_may_step_down_or_leave(client, team):
@@ -126,11 +128,9 @@ def test_with_another_owner_an_owner_may_step_down_or_leave(client, team):
     assert membership(organisation, owner).role == Role.VIEWER
     assert client.get(MEMBERS).status_code == 403
     # Now the other one is the last owner.
-    with pytest.raises(services.LastOwner):
-        services.remove_member(organisation, second, membership(organisation, second).id)
-    services.change_member_role(
-        organisation, second, membership(organisation, owner).id, Role.OWNER
-    )
+    with pytest.raises(LastOwner):
+        remove_member(organisation, second, membership(organisation, second).id)
+    change_member_role(organisation, second, membership(organisation, owner).id, Role.OWNER)
     response = remove(client, membership(organisation, owner))
     assert response.status_code == 303 and response.headers["Location"] == "/dashboard"
     assert membership(organisation, owner) is None
@@ -240,9 +240,9 @@ def test_the_audit_log_service_pages_on_ids(app, team):
     db.session.commit()
     # The creation of the organisation is not logged by the factory: these four are all.
     ids = sorted((event.id for event in events), reverse=True)
-    page = services.organisation_audit_page(organisation, None, 2)
+    page = organisation_audit_page(organisation, None, 2)
     assert [line.event.id for line in page.lines] == ids[:2]
-    page = services.organisation_audit_page(organisation, page.next_before_id, 2)
+    page = organisation_audit_page(organisation, page.next_before_id, 2)
     assert [line.event.id for line in page.lines] == ids[2:] and page.next_before_id is None
 
 
@@ -258,7 +258,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, team):
         def work():
             with app.app_context():
                 try:
-                    services.change_member_role(
+                    change_member_role(
                         db.session.get(type(organisation), organisation_id),
                         db.session.get(Organiser, actor_id),
                         membership_id,
@@ -271,7 +271,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, team):
 
     works = [demote(*pair) for pair in pairs]
     errors = run_in_parallel(2, lambda: works.pop()())
-    assert len(errors) == 1 and isinstance(errors[0], services.LastOwner)
+    assert len(errors) == 1 and isinstance(errors[0], LastOwner)
     db.session.expire_all()
     roles = db.session.execute(
         select(Membership.role).where(Membership.organisation_id == organisation_id)
