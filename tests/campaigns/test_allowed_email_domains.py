@@ -15,9 +15,7 @@ from app.campaigns.models import DRAFT
 from app.extensions import db
 from tests.campaigns.campaign_files import VALID_TOML, write_campaign
 from tests.factories import make_campaign, submit_signature
-from tests.organisers.editor.test_editor import campaign_named, editor_client, settings_of, team
-
-__all__ = ["team"]  # the fixture, shared
+from tests.organisers.editor.editing import campaign_named, editor_client, editor_team, settings_of
 
 
 def test_patterns_and_matching():
@@ -52,7 +50,8 @@ def test_campaign_files_say_it_and_dumps_keep_it(app, tmp_path):
         read_campaign_folder(write_campaign(tmp_path, "bad", bad))
 
 
-def test_the_team_sets_it_in_the_settings(client, team):
+def test_the_team_sets_it_in_the_settings(client):
+    team = editor_team()
     campaign = make_campaign(slug="uni", status=DRAFT, organisation=team[0])
     editor_client(client, team)
     path, form = settings_of(client, campaign)

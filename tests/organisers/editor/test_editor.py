@@ -25,6 +25,7 @@ from tests.factories import (
 )
 from tests.html import parse, text
 from tests.html_tree import parse as parse_tree
+from tests.organisers.editor.editing import campaign_named, editor_client, editor_team, settings_of
 
 NEW_DRAFT = {
     "language": "en",
@@ -45,19 +46,7 @@ def post(client, path, data=None, *, form_page):
 
 @pytest.fixture
 def team():
-    organisation = make_organisation(slug="friends")
-    editor = make_member(organisation, role=Role.EDITOR)
-    return organisation, editor
-
-
-def editor_client(client, team):
-    log_in_as(client, team[1])
-    return client
-
-
-def campaign_named(slug) -> Campaign:
-    db.session.expire_all()
-    return db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one()
+    return editor_team()
 
 
 def actions(campaign_id) -> list[str]:
@@ -158,11 +147,6 @@ def test_a_slug_in_use_is_refused(client, team):
     response = new_draft(client, team[0], slug="taken")
     assert response.status_code == 400
     assert "already uses this web address" in response.get_data(as_text=True)
-
-
-def settings_of(client, campaign):
-    path = f"/dashboard/campaigns/{campaign.id}/edit"
-    return path, form_as_shown(client.get(path).get_data(as_text=True))
 
 
 def test_editing_the_settings(client, team):
