@@ -1,4 +1,4 @@
-"""Admin and batch commands: `flask campaigns ...`, `flask outbox send|worker`, `flask jobs ...`."""
+"""Admin and batch commands: `flask campaigns`, `outbox`, `jobs`, `signatures` and more."""
 
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from app.core import jobs
 from app.core.outbox import run_worker, send_due_emails
 from app.extensions import db
 from app.organisers.cli import organisers_cli
-from app.signatures.cli import signing_lists_cli
+from app.signatures.cli import signatures_cli, signing_lists_cli
 from app.signatures.services import recount_campaign
 
 campaigns_cli = click.Group("campaigns", help="Load and inspect campaigns.")
@@ -131,3 +131,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(organisers_cli)
     app.cli.add_command(signing_lists_cli)
+    app.cli.add_command(signatures_cli)

@@ -77,6 +77,9 @@ def build_config(instance_path: str) -> dict:
         # Signatures
         "CONFIRMATION_MAX_AGE": timedelta(seconds=_int("CONFIRMATION_MAX_AGE", 7 * 24 * 3600)),
         "CONFIRMATION_GRACE": timedelta(seconds=_int("CONFIRMATION_GRACE", 24 * 3600)),
+        # Unconfirmed signatures are deleted this many days after signing (at least the
+        # confirmation link's life: a link must never outlive its signature).
+        "PENDING_RETENTION_DAYS": _int("PENDING_RETENTION_DAYS", 30),
         "RESEND_INTERVAL": timedelta(seconds=_int("RESEND_INTERVAL", 60)),
         "MAX_EMAILS_PER_SIGNATURE": _int("MAX_EMAILS_PER_SIGNATURE", 5),
         # How long the embed widget's form stays good to sign with (its signed form token).

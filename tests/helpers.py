@@ -109,6 +109,12 @@ def deliver():
     return send_due_emails()
 
 
+def texts_of(message) -> tuple[str, str, str]:
+    """Subject, plain-text body and HTML body of an email the SMTP sink received."""
+    html = message.get_body(preferencelist=("html",))
+    return message["Subject"], body_of(message), html.get_content() if html else ""
+
+
 def body_of(message) -> str:
     """The plain-text body of an email the SMTP sink received."""
     return message.get_body(preferencelist=("plain",)).get_content()

@@ -3,6 +3,7 @@
 import enum
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from flask_babel import force_locale
 from sqlalchemy import JSON, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.addresses import ascii_domain, identity_digest, mailbox_identity
 from app.core.database import UTCDateTime, execute_core, utcnow
 from app.core.i18n import text_direction
 from app.core.recipient_quotas import forget_old_quotas, take_recipient_quota
@@ -32,13 +34,21 @@ class Status(enum.StrEnum):
 
 
 class OutboxEmail(db.Model):
-    """An email waiting to go out, going out, sent, or failed for good."""
+    """An email waiting to go out, going out, sent, or failed for good.
+
+    Once sent or failed for good, only its kind, times, status and a keyed hash of its
+    recipient are kept (`forget_content`): its address, subject and bodies (confirmation,
+    reset and invitation links among them) are deleted, so an old copy of the database
+    holds no live link and no list of who was written to.
+    """
 
     __tablename__ = "outbox_emails"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), nullable=False)
-    to_address: Mapped[str] = mapped_column(String(320), nullable=False)
+    to_address: Mapped[str | None] = mapped_column(String(320))
+    # HMAC-SHA256 (under SECRET_KEY) of the recipient's mailbox, set when the content goes.
+    recipient_hash: Mapped[str | None] = mapped_column(String(64))
     # Either the message as written (subject and bodies), or what to write it from:
     # a template under templates/emails/, its language and its values. A templated email
     # is rendered by the sender, so the request that queues it does no rendering.
@@ -63,11 +73,12 @@ class OutboxEmail(db.Model):
         self.next_attempt_at = lease_until
 
     def mark_sent(self, now: datetime) -> None:
-        """The server accepted the email."""
+        """The server accepted the email; what it said and to whom is forgotten."""
         self.attempts += 1
         self.status = Status.SENT
         self.sent_at = now
         self.last_error = None
+        self.forget_content()
 
     def retry_later(self, error: str, at: datetime) -> None:
         """This attempt failed for now; the row is due again `at`."""
@@ -77,10 +88,42 @@ class OutboxEmail(db.Model):
         self.next_attempt_at = at
 
     def mark_failed(self, error: str) -> None:
-        """This attempt failed and no later one will be made."""
+        """This attempt failed and no later one will be made; the content is forgotten."""
         self.attempts += 1
         self.status = Status.FAILED
         self.last_error = error[:2000]
+        self.forget_content()
+
+    def forget_content(self) -> None:
+        """Keep only a keyed hash of the recipient; drop the address, subject and bodies."""
+        address = self.to_address or ""
+        if address:
+            self.recipient_hash = recipient_digest(address)
+            if self.last_error:
+                # Mail servers name the recipient in their errors.
+                self.last_error = _without(self.last_error, address)
+        self.to_address = None
+        self.subject = self.body_text = self.body_html = None
+        self.context = None
+
+
+RECIPIENT_PURPOSE = "outbox-recipient"
+
+
+def recipient_digest(address: str) -> str:
+    """The keyed hash a sent or failed email keeps of its recipient's mailbox."""
+    secret = current_app.config["SECRET_KEY"]
+    return identity_digest(mailbox_identity(address), secret, RECIPIENT_PURPOSE)
+
+
+def _without(text: str, address: str) -> str:
+    """`text` with every spelling of `address` (any case, or its punycode) left out."""
+    spellings = {address, mailbox_identity(address)}
+    local, _, domain = address.rpartition("@")
+    spellings.add(f"{local}@{ascii_domain(domain)}")
+    for spelling in sorted(spellings, key=len, reverse=True):
+        text = re.sub(re.escape(spelling), "<recipient>", text, flags=re.IGNORECASE)
+    return text
 
 
 def queue_email(

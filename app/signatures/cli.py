@@ -1,4 +1,4 @@
-"""`flask signing-lists add|list|remove`: the site's block and allow lists for signing."""
+"""`flask signing-lists add|list|remove` and `flask signatures forget-pending`."""
 
 import click
 
@@ -8,6 +8,17 @@ from app.signatures.fraud.lists import (
     remove_signing_list_entry,
     signing_list_entries,
 )
+from app.signatures.retention import forget_stale_pending_signatures
+
+signatures_cli = click.Group("signatures", help="Signatures kept no longer than needed.")
+
+
+@signatures_cli.command("forget-pending")
+def forget_pending_command():
+    """Delete pending signatures older than PENDING_RETENTION_DAYS (a worker does it hourly)."""
+    forgotten = forget_stale_pending_signatures()
+    click.echo(f"Forgot {forgotten} pending signature(s) never confirmed.")
+
 
 signing_lists_cli = click.Group(
     "signing-lists", help="Block or allow email domains, IP ranges and addresses when signing."

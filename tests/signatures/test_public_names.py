@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.core.cache import page_cache
-from app.core.outbox import OutboxEmail, send_due_emails
+from app.core.outbox import send_due_emails
 from app.extensions import db
 from app.signatures.models import (
     CONFIRMED,
@@ -29,7 +29,7 @@ from tests.factories import (
     make_signature,
     submit_signature,
 )
-from tests.helpers import app_config
+from tests.helpers import app_config, texts_of
 
 BUILT_IN_LIST = WordList.from_files(sorted(BUILT_IN.glob("*.txt")))
 
@@ -123,7 +123,7 @@ def signature_of(email: str) -> Signature:
     return db.session.execute(select(Signature).where(Signature.email == email)).scalar_one()
 
 
-def test_the_signer_of_a_held_name_sees_and_gets_exactly_what_others_do(client):
+def test_the_signer_of_a_held_name_sees_and_gets_exactly_what_others_do(client, smtp):
     make_campaign(slug="c")
     pages, bodies = {}, {}
     for email, name in (("clean@example.org", "Ada Lovelace"), ("troll@example.org", "Shit Head")):
@@ -132,12 +132,10 @@ def test_the_signer_of_a_held_name_sees_and_gets_exactly_what_others_do(client):
         pages[name] = client.get(response.headers["Location"]).get_data()
     send_due_emails()
     for email, name in (("clean@example.org", "Ada Lovelace"), ("troll@example.org", "Shit Head")):
-        sent = db.session.execute(
-            select(OutboxEmail).where(OutboxEmail.to_address == email)
-        ).scalar_one()
+        [sent] = smtp.messages_to(email)
         bodies[name] = [
             re.sub(r"/confirm/[^\s\"<]+", "/confirm/TOKEN", body.replace(name, "NAME"))
-            for body in (sent.subject, sent.body_text, sent.body_html)
+            for body in texts_of(sent)
         ]
     assert pages["Ada Lovelace"] == pages["Shit Head"]
     assert bodies["Ada Lovelace"] == bodies["Shit Head"]
