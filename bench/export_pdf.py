@@ -33,9 +33,9 @@ from app.campaigns.loader import CampaignSpec, TranslationSpec  # noqa: E402
 from app.campaigns.models import Campaign  # noqa: E402
 from app.campaigns.services import apply_campaign_spec  # noqa: E402
 from app.core.database import utcnow  # noqa: E402
-from app.core.pdf import render_pdf  # noqa: E402
 from app.exports.delivery import write_delivery_pdf  # noqa: E402
 from app.exports.models import Export, ExportKind  # noqa: E402
+from app.exports.pdf.render import render_pdf  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.signatures.models import Signature  # noqa: E402
 

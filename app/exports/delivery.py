@@ -1,10 +1,10 @@
 """The delivery PDF: a cover with the figures and a QR code, then the numbered signature list.
 
 Rendering is the slow, memory-hungry part, so the list is cut into chunks of whole pages and
-each chunk is rendered by WeasyPrint in a child process of its own (app/core/pdf_process.py)
+each chunk is rendered by WeasyPrint in a child process of its own (app/exports/pdf/process.py)
 with `resource` limits on memory and CPU: a hostile or huge input fails that one export with
 a clear message, never the worker that asked for it. Two chunks render at a time; they are
-joined with each font embedded once (app/core/pdf_merge.py).
+joined with each font embedded once (app/exports/pdf/join.py).
 
 Pages are laid out here, not by WeasyPrint: every list page holds LINES_PER_PAGE monospaced
 lines, a row taking one line (more for a long name, never split across pages), so the page
@@ -37,16 +37,16 @@ from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign
 from app.campaigns.tallies import locality_key
-from app.core import pdf_process
 from app.core.countries import country_choices
 from app.core.database import utcnow
 from app.core.i18n import text_direction
-from app.core.pdf_merge import merge_pdfs
-from app.core.pdf_process import EXIT_OUT_OF_MEMORY
 from app.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from app.core.urls import absolute_url
 from app.exports import printed_width
 from app.exports.models import Export
+from app.exports.pdf import process as pdf_process
+from app.exports.pdf.join import merge_pdfs
+from app.exports.pdf.process import EXIT_OUT_OF_MEMORY
 from app.extensions import db
 from app.organisers.models import Organisation
 from app.signatures.models import CONFIRMED, Signature

@@ -29,7 +29,7 @@ from app.exports.delivery import (
 from app.exports.models import Export, ExportKind
 from app.extensions import db
 from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
-from tests.core.test_pdf_merge import font_files_by_name
+from tests.exports.pdf.test_join import font_files_by_name
 from tests.factories import make_campaign, make_organisation, make_organiser
 
 ARABIC_NAME = "ليلى عبد الله"
@@ -209,7 +209,7 @@ def test_a_chunk_over_its_memory_limit_fails_the_export_only(app, tmp_path):
 
 
 def test_hostile_names_and_petition_text_fetch_nothing(app, tmp_path):
-    from tests.core.test_pdf import SpyServer, hostile_markup
+    from tests.exports.pdf.test_render import SpyServer, hostile_markup
 
     spy = SpyServer()
     try:

@@ -6,8 +6,7 @@ import pypdfium2
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from app.core.pdf import render_pdf
-from app.core.pdf_merge import (
+from app.exports.pdf.join import (
     find_font_file,
     merge_pdfs,
     parse_to_unicode,
@@ -15,6 +14,7 @@ from app.core.pdf_merge import (
     to_unicode_cmap,
     widths_array,
 )
+from app.exports.pdf.render import render_pdf
 
 STYLE = (
     "<style>body { font-family: 'Liberation Mono', 'Noto Sans Arabic', 'Noto Sans CJK SC',"

@@ -1,10 +1,10 @@
 """Render one HTML file to one PDF file under memory and CPU limits, as its own process.
 
-    python -I app/core/pdf_process.py HTML_PATH PDF_PATH MEMORY_MB SECONDS CSS_PATH...
+    python -I app/exports/pdf/process.py HTML_PATH PDF_PATH MEMORY_MB SECONDS CSS_PATH...
 
 Run as a script, not imported through the `app` package: importing the package would load
 Flask, SQLAlchemy and every model into each rendering process (about 40 MB more each), when
-all it needs is WeasyPrint and the locked-down fetcher in pdf.py, loaded here by file path.
+all it needs is WeasyPrint and the locked-down fetcher in render.py, loaded here by file path.
 The exit code says what happened (EXIT_*); a signal (SIGXCPU, SIGKILL) shows as a negative code.
 """
 
@@ -20,7 +20,7 @@ EXIT_FAILED = 4
 
 
 def _load_pdf_module():
-    path = Path(__file__).resolve().with_name("pdf.py")
+    path = Path(__file__).resolve().with_name("render.py")
     spec = importlib.util.spec_from_file_location("rally_pdf", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
