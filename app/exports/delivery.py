@@ -1,7 +1,7 @@
 """The delivery PDF: a cover with the figures and a QR code, then the numbered signature list.
 
 Making it is slow and memory-hungry, so each part is made in a child process of its own
-(app/exports/pdf/process.py) with `resource` limits on memory and CPU: a hostile or huge
+(app/exports/pdf/parts.py) with `resource` limits on memory and CPU: a hostile or huge
 input fails that one export with a clear message, never the worker that asked for it. The
 cover is HTML rendered by WeasyPrint; the list is laid out here, in chunks of whole pages
 (app/exports/pdf/signature_list.py), and each chunk is drawn by fpdf2, two at a time. The
@@ -12,17 +12,14 @@ Arabic the number is on the right and the name on the left.
 """
 
 import logging
-import subprocess
-import sys
 import tempfile
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import nh3
+import pikepdf
 import segno
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, gettext
@@ -38,10 +35,9 @@ from app.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from app.core.urls import absolute_url
 from app.exports.models import Export
 from app.exports.pdf import fonts as list_fonts
-from app.exports.pdf import process as pdf_process
 from app.exports.pdf import signature_list
 from app.exports.pdf.join import join_pdfs
-from app.exports.pdf.process import EXIT_OUT_OF_MEMORY
+from app.exports.pdf.parts import Part, PartFailed, cannot_make, run_parts
 from app.exports.pdf.signature_list import LINES_PER_PAGE, ListFailed, ListJob
 from app.extensions import db
 from app.organisers.models import Organisation
@@ -50,8 +46,6 @@ from app.signatures.models import CONFIRMED, Signature
 log = logging.getLogger("rally.exports")
 
 TOP_LOCALITIES = 10
-STYLESHEET = Path(__file__).resolve().parents[2] / "templates" / "pdf" / "delivery.css"
-PART_SCRIPT = Path(pdf_process.__file__)
 
 
 class DeliveryFailed(Exception):
@@ -190,61 +184,6 @@ def resanitised_html(html: str) -> str:
     )
 
 
-@dataclass
-class _Part:
-    """One part made by a child process: `kind` "html" (WeasyPrint) or "list" (fpdf2)."""
-
-    kind: str
-    source: str  # the HTML, or the list's job as JSON
-    pdf_path: str
-    rows: int = 0
-    pages: int = 0
-    process: subprocess.Popen | None = None
-    started: float = 0.0
-
-    def command(self, memory_mb: int, seconds: int) -> list[str]:
-        """The child process's command line."""
-        # -I: no user site, no script folder on the path.
-        command = [sys.executable, "-I", str(PART_SCRIPT), self.kind, self.source]
-        command += [self.pdf_path, str(memory_mb), str(seconds)]
-        if self.kind == "html":
-            command += [str(STYLESHEET), self.source + ".css"]
-        return command
-
-
-def _run_parts(parts: list[_Part], on_done: Callable[[_Part], None]) -> None:
-    """Make the parts, at most EXPORT_PDF_PROCESSES at a time, each within its limits."""
-    config = current_app.config
-    memory_mb = config["EXPORT_PDF_MEMORY_MB"]
-    seconds = config["EXPORT_PDF_SECONDS"]
-    parallel = max(1, config["EXPORT_PDF_PROCESSES"])
-    waiting, running = list(parts), []
-    try:
-        while waiting or running:
-            while waiting and len(running) < parallel:
-                part = waiting.pop(0)
-                part.process = subprocess.Popen(
-                    part.command(memory_mb, seconds), stdin=subprocess.DEVNULL
-                )
-                part.started = time.monotonic()
-                running.append(part)
-            for part in list(running):
-                # CPU time is capped by RLIMIT_CPU; wall time too, for a part stuck waiting.
-                try:
-                    code = part.process.wait(timeout=0.05)
-                except subprocess.TimeoutExpired:
-                    if time.monotonic() - part.started > seconds * 2 + 30:
-                        raise DeliveryFailed(_too_slow()) from None
-                    continue
-                running.remove(part)
-                _check_exit(code)
-                on_done(part)
-    finally:
-        for part in running:
-            part.process.kill()
-            part.process.wait()
-
-
 def render_isolated(html: str, pdf_path: Path, page_rules: str = "") -> None:
     """Render one HTML document into `pdf_path` in a limited child process, as the cover is.
 
@@ -254,7 +193,9 @@ def render_isolated(html: str, pdf_path: Path, page_rules: str = "") -> None:
     Path(html_path).write_text(html, "utf-8")
     Path(html_path + ".css").write_text(page_rules, "utf-8")
     try:
-        _run_parts([_Part("html", html_path, str(pdf_path))], lambda part: None)
+        run_parts([Part("html", html_path, str(pdf_path))], lambda part: None)
+    except PartFailed as problem:
+        raise DeliveryFailed(str(problem)) from None
     finally:
         Path(html_path).unlink(missing_ok=True)
         Path(html_path + ".css").unlink(missing_ok=True)
@@ -265,43 +206,15 @@ def draw_isolated(job: ListJob, pdf_path: Path) -> None:
     job_path = str(pdf_path) + ".json"
     job.dump(job_path, job_path + ".pages")
     try:
-        _run_parts([_Part("list", job_path, str(pdf_path))], lambda part: None)
+        run_parts([Part("list", job_path, str(pdf_path))], lambda part: None)
+    except PartFailed as problem:
+        raise DeliveryFailed(str(problem)) from None
     finally:
         Path(job_path).unlink(missing_ok=True)
         Path(job_path + ".pages").unlink(missing_ok=True)
 
 
-def _too_slow() -> str:
-    return gettext(
-        "The PDF took longer to make than allowed. Try again later, or ask the site's "
-        "administrators to raise the limit."
-    )
-
-
-def _cannot_make() -> str:
-    return gettext("The PDF could not be made. Nothing was sent to anyone.")
-
-
-def _check_exit(code: int) -> None:
-    if code == 0:
-        return
-    if code == EXIT_OUT_OF_MEMORY or code == -9:
-        raise DeliveryFailed(
-            gettext("The PDF needed more memory than allowed, so it was not made.")
-        )
-    if code == -24:  # SIGXCPU: over RLIMIT_CPU
-        raise DeliveryFailed(_too_slow())
-    if code < 0:  # a crash: C libraries that cannot allocate under RLIMIT_AS abort
-        raise DeliveryFailed(
-            gettext("The PDF needed more memory or time than allowed, so it was not made.")
-        )
-    log.warning("A delivery PDF part exited with %s", code)
-    raise DeliveryFailed(_cannot_make())
-
-
 def _count_pages(pdf_path: str) -> int:
-    import pikepdf
-
     with pikepdf.open(pdf_path) as pdf:
         return len(pdf.pages)
 
@@ -325,7 +238,9 @@ def write_delivery_pdf(export: Export, path: Path, on_progress) -> None:
             _write(export, campaign, Path(path), on_progress, language, names_only)
         except ListFailed as problem:
             log.warning("The delivery PDF's list could not be laid out: %s", problem)
-            raise DeliveryFailed(_cannot_make()) from None
+            raise DeliveryFailed(cannot_make()) from None
+        except PartFailed as problem:
+            raise DeliveryFailed(str(problem)) from None
 
 
 def page_label() -> tuple[str, str]:
@@ -358,7 +273,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
         # The list as read is what the document states, even if a signature changed meanwhile.
         facts.confirmed_count = export.confirmed_count = total = sum(c.rows for c in chunks)
         list_pages = sum(chunk.pages for chunk in chunks)
-        cover = _Part("html", f"{work}/cover.html", f"{work}/cover.pdf")
+        cover = Part("html", f"{work}/cover.html", f"{work}/cover.pdf")
         Path(cover.source).write_text(cover_html(export, campaign, facts, language), "utf-8")
         title = title[:200]
         before, after = page_label()
@@ -371,7 +286,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
             Path(cover.source + ".css").write_text(
                 page_css(title, 1, cover_pages + list_pages, direction), "utf-8"
             )
-            _run_parts([cover, *([fonts_part] if fonts_part else [])], lambda part: None)
+            run_parts([cover, *([fonts_part] if fonts_part else [])], lambda part: None)
             fonts_part = None
             rendered = _count_pages(cover.pdf_path)
             if rendered == cover_pages:
@@ -387,33 +302,33 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
             first_page += chunk.pages
         done = 0
 
-        def finished(chunk: _Part) -> None:
+        def finished(chunk: Part) -> None:
             nonlocal done
             done += chunk.rows
             on_progress(done, total)
 
-        _run_parts(chunks, finished)
+        run_parts(chunks, finished)
         pages = join_pdfs([part.pdf_path for part in [cover, *chunks]], path, title)
         if pages != cover_pages + list_pages:
             log.warning("A delivery PDF has %s pages, not %s", pages, cover_pages + list_pages)
             path.unlink(missing_ok=True)
-            raise DeliveryFailed(_cannot_make())
+            raise DeliveryFailed(cannot_make())
 
 
-def _subset_fonts_part(work: str, listing: "_ListLayout", characters: set[str]) -> _Part:
+def _subset_fonts_part(work: str, listing: "_ListLayout", characters: set[str]) -> Part:
     """The part that cuts the list's fonts down to `characters`, into the job's font files."""
     out = [path for path, _index in listing.fonts]
     job_path = f"{work}/fonts.json"
     text = "".join(sorted(characters))
     list_fonts.write_subset_job(job_path, listing.installed, text, out)
-    return _Part("fonts", job_path, "-")
+    return Part("fonts", job_path, "-")
 
 
 @dataclass
 class _ListLayout:
     """The list laid out: its chunks, the characters printed, headings and column widths."""
 
-    chunks: list[_Part]
+    chunks: list[Part]
     characters: set[str]
     headings_columns: tuple = ()
     fonts: list[tuple[str, int]] = field(default_factory=list)  # the subsets
@@ -445,7 +360,7 @@ def _lay_out_list(work, campaign_id, facts, language, names_only, chunk_rows) ->
     for partition in db.session.execute(query).partitions(chunk_rows):
         index = len(chunks)
         pages = signature_list.layout(partition, number, metrics, columns, country_name, names_only)
-        chunk = _Part(
+        chunk = Part(
             "list", f"{work}/list-{index}.json", f"{work}/list-{index}.pdf", len(partition)
         )
         chunk.pages = len(pages)

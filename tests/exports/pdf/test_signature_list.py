@@ -228,3 +228,10 @@ def test_the_drawing_process_draws_within_its_limits(app, tmp_path):
     with app.test_request_context():
         draw_isolated(job, tmp_path / "list.pdf")
     assert "王小明" in PdfReader(tmp_path / "list.pdf").pages[0].extract_text()
+
+
+@needs_fonts
+def test_bidi_controls_typed_into_a_name_cannot_turn_it_around(tmp_path):
+    rows = [("\u202eEvil Eve\u202c", "\u2067Town", "GB", CONFIRMED)]
+    text = drawn(tmp_path, make_job(rows)).pages[0].extract_text()
+    assert "Evil Eve · Town" in text
