@@ -235,3 +235,20 @@ def test_bidi_controls_typed_into_a_name_cannot_turn_it_around(tmp_path):
     rows = [("\u202eEvil Eve\u202c", "\u2067Town", "GB", CONFIRMED)]
     text = drawn(tmp_path, make_job(rows)).pages[0].extract_text()
     assert "Evil Eve · Town" in text
+
+
+@needs_fonts
+def test_a_country_shaped_once_is_drawn_right_in_every_row(tmp_path):
+    countries = {"EG": "مصر", "GB": "المملكة المتحدة"}
+    rows = [("Ada", "", ["EG", "GB"][i % 2], CONFIRMED) for i in range(60)]
+    job = make_job(rows, "rtl", names_only=True)
+    for page in job.pages:  # named as delivery names them, in the document's language
+        for line in page:
+            line[2] = countries[rows[int(line[0]) - 1][2]]
+    reader = drawn(tmp_path, job)
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert text.count("مصر") == 30 and text.count("المملكة المتحدة") == 30
+    found = glyphs_drawn(reader)
+    assert all(glyph != ".notdef" for _, glyph, _ in found)
+    arabic = [f for f in found if f[0].endswith("NotoSansArabic")]
+    assert len(arabic) >= 60 * 3  # every row's country drawn, not only the first of each
