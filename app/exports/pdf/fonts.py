@@ -105,7 +105,7 @@ def subset_font(path: str, index: int, text: str, out: str) -> None:
     options.hinting = False
     options.desubroutinize = True
     options.font_number = index
-    with TTFont(path, fontNumber=index, lazy=False) as font:
+    with TTFont(path, fontNumber=index, lazy=True) as font:
         subsetter = subset.Subsetter(options)
         subsetter.populate(text=text)
         subsetter.subset(font)
