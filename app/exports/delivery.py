@@ -275,10 +275,10 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
         list_pages = sum(chunk.pages for chunk in chunks)
         cover = Part("html", f"{work}/cover.html", f"{work}/cover.pdf")
         Path(cover.source).write_text(cover_html(export, campaign, facts, language), "utf-8")
-        title = title[:200]
+        running = title[:120]  # the list's running title, as the cover's (page_css)
         before, after = page_label()
         # The list's fonts are cut down while the cover renders (digits for the page numbers).
-        characters = listing.characters | set(f"{title}{before}{after}0123456789")
+        characters = listing.characters | set(f"{running}{before}{after}0123456789")
         fonts_part = _subset_fonts_part(work, listing, characters) if chunks else None
         # The cover's page count is only known once rendered; it rarely differs from one.
         cover_pages = 1
@@ -296,7 +296,7 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
         first_page = cover_pages + 1
         for chunk in chunks:
             job = ListJob(
-                listing.fonts, direction, title, label, first_page, *listing.headings_columns, []
+                listing.fonts, direction, running, label, first_page, *listing.headings_columns, []
             )
             job.dump(chunk.source)
             first_page += chunk.pages
