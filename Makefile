@@ -3,12 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
-# Debian packages WeasyPrint needs (Pango, HarfBuzz) and fonts: Arabic (Noto), CJK (Noto CJK),
-# and Liberation Mono for the delivery PDF's aligned list columns; fontconfig's fc-list finds
-# the font files when the PDF's parts are joined with each font embedded once.
+# Debian packages WeasyPrint needs (Pango, HarfBuzz) and fonts: Latin, Arabic and Hebrew (Noto),
+# CJK (Noto CJK); fontconfig's fc-match finds the font files the delivery PDF's list is drawn in.
 # Pillow's wheels carry libraqm but load FriBiDi from the system: without libfribidi0 the
 # Arabic share images are not laid out right to left (Pango pulls it in too, said here anyway).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfribidi0 fontconfig fonts-noto-core fonts-dejavu-core fonts-noto-cjk fonts-liberation
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfribidi0 fontconfig fonts-noto-core fonts-dejavu-core fonts-noto-cjk
 # Debian's Chromium for the browser tests (driven by Playwright, which downloads no browser).
 TEST_SYSTEM_PACKAGES := chromium
 # wrk drives the benchmark.

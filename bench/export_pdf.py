@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pypdf import PdfReader  # noqa: E402
+import pikepdf  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -33,9 +33,9 @@ from app.campaigns.loader import CampaignSpec, TranslationSpec  # noqa: E402
 from app.campaigns.models import Campaign  # noqa: E402
 from app.campaigns.services import apply_campaign_spec  # noqa: E402
 from app.core.database import utcnow  # noqa: E402
-from app.core.pdf import render_pdf  # noqa: E402
 from app.exports.delivery import write_delivery_pdf  # noqa: E402
 from app.exports.models import Export, ExportKind  # noqa: E402
+from app.exports.pdf.render import render_pdf  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.signatures.models import Signature  # noqa: E402
 
@@ -202,7 +202,8 @@ def measure(app, size: int, out_dir: Path, language: str = "en") -> dict:
         seconds = time.monotonic() - started
         sampler.running = False
         sampler.join()
-        pages = len(PdfReader(path).pages)
+        with pikepdf.open(path) as pdf:
+            pages = len(pdf.pages)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "rows": size,

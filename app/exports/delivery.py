@@ -1,68 +1,51 @@
 """The delivery PDF: a cover with the figures and a QR code, then the numbered signature list.
 
-Rendering is the slow, memory-hungry part, so the list is cut into chunks of whole pages and
-each chunk is rendered by WeasyPrint in a child process of its own (app/core/pdf_process.py)
-with `resource` limits on memory and CPU: a hostile or huge input fails that one export with
-a clear message, never the worker that asked for it. Two chunks render at a time; they are
-joined with each font embedded once (app/core/pdf_merge.py).
-
-Pages are laid out here, not by WeasyPrint: every list page holds LINES_PER_PAGE monospaced
-lines, a row taking one line (more for a long name, never split across pages), so the page
-count is known before rendering and each chunk is told the number of its first page and the
-document's total ("page X of Y" stays right across chunks). The columns follow the document's
-direction: in Arabic the number is on the right and the name on the left.
+Making it is slow and memory-hungry, so each part is made in a child process of its own
+(app/exports/pdf/parts.py) with `resource` limits on memory and CPU: a hostile or huge
+input fails that one export with a clear message, never the worker that asked for it. The
+cover is HTML rendered by WeasyPrint; the list is laid out here, in chunks of whole pages
+(app/exports/pdf/signature_list.py), and each chunk is drawn by fpdf2, two at a time. The
+page count is known before anything is drawn, so each part is told the number of its first
+page and the document's total ("page X of Y" stays right across chunks). The parts are
+joined with qpdf (app/exports/pdf/join.py). The columns follow the document's direction: in
+Arabic the number is on the right and the name on the left.
 """
 
 import logging
-import math
-import subprocess
-import sys
 import tempfile
-import time
-import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 import nh3
+import pikepdf
 import segno
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, gettext
 from markupsafe import Markup
-from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign
 from app.campaigns.tallies import locality_key
-from app.core import pdf_process
 from app.core.countries import country_choices
 from app.core.database import utcnow
 from app.core.i18n import text_direction
-from app.core.pdf_merge import merge_pdfs
-from app.core.pdf_process import EXIT_OUT_OF_MEMORY
 from app.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from app.core.urls import absolute_url
-from app.exports import printed_width
 from app.exports.models import Export
+from app.exports.pdf import fonts as list_fonts
+from app.exports.pdf import signature_list
+from app.exports.pdf.join import join_pdfs
+from app.exports.pdf.parts import Part, PartFailed, cannot_make, run_parts
+from app.exports.pdf.signature_list import LINES_PER_PAGE, ListFailed, ListJob
 from app.extensions import db
 from app.organisers.models import Organisation
 from app.signatures.models import CONFIRMED, Signature
 
 log = logging.getLogger("rally.exports")
 
-# A list page: this many lines of LINE_COLUMNS monospaced columns (8.5pt Liberation Mono on A4:
-# 98.8 columns fit between the page's margins and the body's, and the page clips the rest).
-LINES_PER_PAGE = 45
-LINE_COLUMNS = 98
-# Most countries' names fit on one line of this many columns; longer ones go on under it.
-COUNTRY_COLUMNS = 18
-LEFT_TO_RIGHT_ISOLATE, RIGHT_TO_LEFT_ISOLATE, POP_ISOLATE = "\u2066", "\u2067", "\u2069"
 TOP_LOCALITIES = 10
-STYLESHEET = Path(__file__).resolve().parents[2] / "templates" / "pdf" / "delivery.css"
-RENDER_SCRIPT = Path(pdf_process.__file__)
 
 
 class DeliveryFailed(Exception):
@@ -201,192 +184,8 @@ def resanitised_html(html: str) -> str:
     )
 
 
-def columns(text: str) -> int:
-    """How many list columns `text` may take: an upper bound of its printed width.
-
-    The list's font (Liberation Mono) draws Latin, Greek and Cyrillic one column wide;
-    anything else comes from a fallback font (Arabic, Hebrew, CJK...) and is counted as two
-    columns, which none of them exceeds in practice; combining marks take none.
-    """
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch) or ch in _ZERO_WIDTH:
-            continue
-        width += 1 if ord(ch) < 0x0530 or 0x2000 <= ord(ch) < 0x2070 else 2
-    return width
-
-
-_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
-
-
-def wrapped(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` columns, broken at spaces where it can be."""
-    return printed_width.wrapped(text, width, columns)
-
-
-def isolated(text: str) -> str:
-    """Text wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, as <bdi> would be.
-
-    Invisible characters typed into a name could otherwise leave the isolate early, so bidi
-    controls in it are dropped first (names are stored without them, this is a backstop).
-    """
-    return "\u2068" + text.translate(_BIDI_CONTROLS) + "\u2069"
-
-
-_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-
-
-def list_html(rows, first_number: int, language: str, names_only: bool) -> tuple[str, int]:
-    """The HTML of some list pages and how many pages it is, headings on each page.
-
-    A row is one line, or more for a name too long for one: every name and locality is
-    printed whole, on continuation lines, and a row is never split across two pages. The
-    country is named in the document's language, on more lines if it needs them.
-    """
-    number_heading, date_heading = gettext("No."), gettext("Confirmed on")
-    country_heading = gettext("Country")
-    width = max(5, _heading_columns(number_heading), len(str(first_number + len(rows))))
-    date_width = max(10, _heading_columns(date_heading))
-    country_width = max(COUNTRY_COLUMNS, _heading_columns(country_heading))
-    # Each heading is a box as wide as its column, so the columns line up in any language.
-    heading = [
-        HeadingCell(number_heading, width, "right"),
-        HeadingCell(date_heading, date_width),
-        HeadingCell(country_heading, country_width),
-        HeadingCell(gettext("Name") if names_only else gettext("Name · Locality")),
-    ]
-    direction = text_direction(language)
-    # In a right-to-left line each cell is isolated, so the cells run from the right in
-    # order; the number and date are left-to-right inside. Left to right they need nothing.
-    lri, pdi = (LEFT_TO_RIGHT_ISOLATE, POP_ISOLATE) if direction == "rtl" else ("", "")
-    date_padding = " " * (date_width - 10)
-    before_country = " " * (width + 2 + date_width + 2)
-    blank_country = " " * (country_width + 2)
-    text_width = LINE_COLUMNS - len(before_country) - len(blank_country)
-    pages, page = [], []
-    for i, (name, postcode, country, confirmed) in enumerate(rows):
-        parts = wrapped(name, text_width)
-        if postcode and not names_only:
-            if columns(f"{parts[-1]} · {postcode}") <= text_width:
-                parts[-1] = f"{isolated(parts[-1])} · {isolated(postcode)}"
-            else:
-                parts += [f"· {isolated(part)}" for part in wrapped(postcode, text_width - 2)]
-        parts = [part if "\u2068" in part else isolated(part) for part in parts]
-        countries = country_cells(language, country or "", country_width)
-        row = [
-            f"{lri}{first_number + i:>{width}}{pdi}  {lri}{confirmed.date().isoformat()}{pdi}"
-            f"{date_padding}  {countries[0]}{parts[0]}"
-        ]
-        for line in range(1, max(len(parts), len(countries))):
-            country_cell = countries[line] if line < len(countries) else blank_country
-            row.append(before_country + country_cell + (parts[line] if line < len(parts) else ""))
-        if len(page) + len(row) > LINES_PER_PAGE:
-            pages.append(page)
-            page = []
-        page.extend(row)
-    if page:
-        pages.append(page)
-    html = render_template(
-        "pdf/signatures.html",
-        pages=pages,
-        language=language,
-        direction=direction,
-        heading=heading,
-    )
-    return html, len(pages)
-
-
-def _heading_columns(text: str) -> int:
-    """The whole list columns a heading takes, in whatever font its language is printed."""
-    return math.ceil(printed_width.width_columns(text) - 0.01)
-
-
-@lru_cache(maxsize=4096)
-def country_cells(language: str, code: str, width: int) -> tuple[str, ...]:
-    """A country's list cell: its name in `language`, in lines exactly `width` columns wide.
-
-    Each line is in an isolate of the document's direction, so the name starts where the
-    column does (even "--", which has no direction of its own), and is spaced out to the
-    column and the gap after it.
-    """
-    name = dict(country_choices(language)).get(code, code) if code else "--"
-    rtl = text_direction(language) == "rtl"
-    start = RIGHT_TO_LEFT_ISOLATE if rtl else LEFT_TO_RIGHT_ISOLATE
-    cells = []
-    for line in printed_width.wrapped(name, width):
-        if not rtl and printed_width.monospaced(line):
-            # Latin in a left-to-right line needs no isolate (a bidi run fewer for Pango).
-            cells.append(printed_width.cell(line, width + 2, "", ""))
-        else:
-            cells.append(printed_width.cell(line, width + 2, start, POP_ISOLATE))
-    return tuple(cells)
-
-
-@dataclass
-class HeadingCell:
-    """A list column's heading: its text, its width in columns (0: the rest), its alignment."""
-
-    text: str
-    width: int = 0
-    align: str = "start"
-
-
-@dataclass
-class _Chunk:
-    html_path: str
-    pdf_path: str
-    rows: int
-    pages: int
-    process: subprocess.Popen | None = None
-    started: float = 0.0
-
-
-def _run_chunks(chunks: list[_Chunk], on_done: Callable[[_Chunk], None]) -> None:
-    """Render the chunks, at most EXPORT_PDF_PROCESSES at a time, each within its limits."""
-    config = current_app.config
-    memory_mb = config["EXPORT_PDF_MEMORY_MB"]
-    seconds = config["EXPORT_PDF_SECONDS"]
-    parallel = max(1, config["EXPORT_PDF_PROCESSES"])
-    waiting, running = list(chunks), []
-    try:
-        while waiting or running:
-            while waiting and len(running) < parallel:
-                chunk = waiting.pop(0)
-                chunk.process = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-I",  # no user site, no script folder on the path
-                        str(RENDER_SCRIPT),
-                        chunk.html_path,
-                        chunk.pdf_path,
-                        str(memory_mb),
-                        str(seconds),
-                        str(STYLESHEET),
-                        chunk.html_path + ".css",
-                    ],
-                    stdin=subprocess.DEVNULL,
-                )
-                chunk.started = time.monotonic()
-                running.append(chunk)
-            for chunk in list(running):
-                # CPU time is capped by RLIMIT_CPU; wall time too, for a chunk stuck waiting.
-                try:
-                    code = chunk.process.wait(timeout=0.05)
-                except subprocess.TimeoutExpired:
-                    if time.monotonic() - chunk.started > seconds * 2 + 30:
-                        raise DeliveryFailed(_too_slow()) from None
-                    continue
-                running.remove(chunk)
-                _check_exit(code)
-                on_done(chunk)
-    finally:
-        for chunk in running:
-            chunk.process.kill()
-            chunk.process.wait()
-
-
 def render_isolated(html: str, pdf_path: Path, page_rules: str = "") -> None:
-    """Render one HTML document into `pdf_path` in a limited child process, as chunks are.
+    """Render one HTML document into `pdf_path` in a limited child process, as the cover is.
 
     Raises DeliveryFailed if the child fails or runs out of memory or time.
     """
@@ -394,38 +193,30 @@ def render_isolated(html: str, pdf_path: Path, page_rules: str = "") -> None:
     Path(html_path).write_text(html, "utf-8")
     Path(html_path + ".css").write_text(page_rules, "utf-8")
     try:
-        _run_chunks([_Chunk(html_path, str(pdf_path), 0, 0)], lambda chunk: None)
+        run_parts([Part("html", html_path, str(pdf_path))], lambda part: None)
+    except PartFailed as problem:
+        raise DeliveryFailed(str(problem)) from None
     finally:
         Path(html_path).unlink(missing_ok=True)
         Path(html_path + ".css").unlink(missing_ok=True)
 
 
-def _too_slow() -> str:
-    return gettext(
-        "The PDF took longer to make than allowed. Try again later, or ask the site's "
-        "administrators to raise the limit."
-    )
-
-
-def _check_exit(code: int) -> None:
-    if code == 0:
-        return
-    if code == EXIT_OUT_OF_MEMORY or code == -9:
-        raise DeliveryFailed(
-            gettext("The PDF needed more memory than allowed, so it was not made.")
-        )
-    if code == -24:  # SIGXCPU: over RLIMIT_CPU
-        raise DeliveryFailed(_too_slow())
-    if code < 0:  # a crash: C libraries that cannot allocate under RLIMIT_AS abort
-        raise DeliveryFailed(
-            gettext("The PDF needed more memory or time than allowed, so it was not made.")
-        )
-    log.warning("A delivery PDF chunk exited with %s", code)
-    raise DeliveryFailed(gettext("The PDF could not be made. Nothing was sent to anyone."))
+def draw_isolated(job: ListJob, pdf_path: Path) -> None:
+    """Draw list pages into `pdf_path` in a limited child process, as every chunk is."""
+    job_path = str(pdf_path) + ".json"
+    job.dump(job_path, job_path + ".pages")
+    try:
+        run_parts([Part("list", job_path, str(pdf_path))], lambda part: None)
+    except PartFailed as problem:
+        raise DeliveryFailed(str(problem)) from None
+    finally:
+        Path(job_path).unlink(missing_ok=True)
+        Path(job_path + ".pages").unlink(missing_ok=True)
 
 
 def _count_pages(pdf_path: str) -> int:
-    return len(PdfReader(pdf_path).pages)
+    with pikepdf.open(pdf_path) as pdf:
+        return len(pdf.pages)
 
 
 def write_delivery_pdf(export: Export, path: Path, on_progress) -> None:
@@ -443,7 +234,27 @@ def write_delivery_pdf(export: Export, path: Path, on_progress) -> None:
         language = campaign.default_language
     names_only = bool(options.get("names_only"))
     with force_locale(language):
-        _write(export, campaign, Path(path), on_progress, language, names_only)
+        try:
+            _write(export, campaign, Path(path), on_progress, language, names_only)
+        except ListFailed as problem:
+            log.warning("The delivery PDF's list could not be laid out: %s", problem)
+            raise DeliveryFailed(cannot_make()) from None
+        except PartFailed as problem:
+            raise DeliveryFailed(str(problem)) from None
+
+
+def page_label() -> tuple[str, str]:
+    """The text before and after the page number in "Page X of Y", Y to be filled in."""
+    marker = "\x00"
+    label = gettext("Page %(page)s of %(pages)s", page=marker, pages="\x01")
+    before, _, after = label.partition(marker)
+    return before, after
+
+
+def list_headings(names_only: bool) -> list[str]:
+    """The list's column headings in the current locale."""
+    name = gettext("Name") if names_only else gettext("Name · Locality")
+    return [gettext("No."), gettext("Confirmed on"), gettext("Country"), name]
 
 
 def _write(export, campaign, path: Path, on_progress, language: str, names_only: bool) -> None:
@@ -457,62 +268,108 @@ def _write(export, campaign, path: Path, on_progress, language: str, names_only:
     chunk_rows = max(1, current_app.config["EXPORT_PDF_CHUNK_ROWS"] // LINES_PER_PAGE)
     chunk_rows *= LINES_PER_PAGE  # whole pages per chunk, when every row is one line
     with tempfile.TemporaryDirectory(prefix="rally-pdf-") as work:
-        chunks = _list_chunks(work, campaign.id, facts, language, names_only, chunk_rows)
+        listing = _lay_out_list(work, campaign.id, facts, language, names_only, chunk_rows)
+        chunks = listing.chunks
         # The list as read is what the document states, even if a signature changed meanwhile.
         facts.confirmed_count = export.confirmed_count = total = sum(c.rows for c in chunks)
         list_pages = sum(chunk.pages for chunk in chunks)
-        cover = _Chunk(f"{work}/cover.html", f"{work}/cover.pdf", 0, 0)
-        Path(cover.html_path).write_text(cover_html(export, campaign, facts, language), "utf-8")
+        cover = Part("html", f"{work}/cover.html", f"{work}/cover.pdf")
+        Path(cover.source).write_text(cover_html(export, campaign, facts, language), "utf-8")
+        running = title[:120]  # the list's running title, as the cover's (page_css)
+        before, after = page_label()
+        # The list's fonts are cut down while the cover renders (digits for the page numbers).
+        characters = listing.characters | set(f"{running}{before}{after}0123456789")
+        fonts_part = _subset_fonts_part(work, listing, characters) if chunks else None
         # The cover's page count is only known once rendered; it rarely differs from one.
         cover_pages = 1
         for _attempt in range(3):
-            Path(cover.html_path + ".css").write_text(
+            Path(cover.source + ".css").write_text(
                 page_css(title, 1, cover_pages + list_pages, direction), "utf-8"
             )
-            _run_chunks([cover], lambda chunk: None)
+            run_parts([cover, *([fonts_part] if fonts_part else [])], lambda part: None)
+            fonts_part = None
             rendered = _count_pages(cover.pdf_path)
             if rendered == cover_pages:
                 break
             cover_pages = rendered
+        label = (before, after.replace("\x01", str(cover_pages + list_pages)))
         first_page = cover_pages + 1
         for chunk in chunks:
-            Path(chunk.html_path + ".css").write_text(
-                page_css(title, first_page, cover_pages + list_pages, direction), "utf-8"
+            job = ListJob(
+                listing.fonts, direction, running, label, first_page, *listing.headings_columns, []
             )
+            job.dump(chunk.source)
             first_page += chunk.pages
         done = 0
 
-        def finished(chunk: _Chunk) -> None:
+        def finished(chunk: Part) -> None:
             nonlocal done
-            if _count_pages(chunk.pdf_path) != chunk.pages:
-                raise DeliveryFailed(
-                    gettext("The PDF could not be made. Nothing was sent to anyone.")
-                )
             done += chunk.rows
             on_progress(done, total)
 
-        _run_chunks(chunks, finished)
-        merge_pdfs([part.pdf_path for part in [cover, *chunks]], path, title)
+        run_parts(chunks, finished)
+        pages = join_pdfs([part.pdf_path for part in [cover, *chunks]], path, title)
+        if pages != cover_pages + list_pages:
+            log.warning("A delivery PDF has %s pages, not %s", pages, cover_pages + list_pages)
+            path.unlink(missing_ok=True)
+            raise DeliveryFailed(cannot_make())
 
 
-def _list_chunks(work, campaign_id, facts, language, names_only, chunk_rows) -> list[_Chunk]:
-    """Write each chunk's HTML, reading the rows from the database in order, a chunk at a time."""
+def _subset_fonts_part(work: str, listing: "_ListLayout", characters: set[str]) -> Part:
+    """The part that cuts the list's fonts down to `characters`, into the job's font files."""
+    out = [path for path, _index in listing.fonts]
+    job_path = f"{work}/fonts.json"
+    text = "".join(sorted(characters))
+    list_fonts.write_subset_job(job_path, listing.installed, text, out)
+    return Part("fonts", job_path, "-")
+
+
+@dataclass
+class _ListLayout:
+    """The list laid out: its chunks, the characters printed, headings and column widths."""
+
+    chunks: list[Part]
+    characters: set[str]
+    headings_columns: tuple = ()
+    fonts: list[tuple[str, int]] = field(default_factory=list)  # the subsets
+    installed: list[tuple[str, int]] = field(default_factory=list)  # what they are cut from
+
+
+def _lay_out_list(work, campaign_id, facts, language, names_only, chunk_rows) -> _ListLayout:
+    """Lay out each chunk's pages and write them, reading the rows a chunk at a time."""
     if not facts.confirmed_count:
-        return []
+        return _ListLayout([], set())
     query = (
         select(Signature.name, Signature.postcode, Signature.country, Signature.confirmed_at)
         .where(*_included(campaign_id, facts.period_end))
         .order_by(Signature.confirmed_at, Signature.id)
         .execution_options(yield_per=chunk_rows)
     )
+    installed = list_fonts.installed_fonts()
+    if list_fonts.find_font(list_fonts.FAMILIES[0]) is None:
+        raise ListFailed("Noto Sans is not installed (fonts-noto-core)")
+    metrics = signature_list.Metrics(installed)
+    headings = list_headings(names_only)
+    columns = signature_list.columns_for(metrics, headings, facts.confirmed_count)
+    names = dict(country_choices(language))
+
+    def country_name(code: str) -> str:
+        return (names.get(code) or code) if code else "--"
+
     chunks, number = [], 1
     for partition in db.session.execute(query).partitions(chunk_rows):
         index = len(chunks)
-        html, pages = list_html(partition, number, language, names_only)
-        chunk = _Chunk(
-            f"{work}/list-{index}.html", f"{work}/list-{index}.pdf", len(partition), pages
+        pages = signature_list.layout(partition, number, metrics, columns, country_name, names_only)
+        chunk = Part(
+            "list", f"{work}/list-{index}.json", f"{work}/list-{index}.pdf", len(partition)
         )
-        Path(chunk.html_path).write_text(html, "utf-8")
+        chunk.pages = len(pages)
+        signature_list.dump_pages(pages, chunk.source + ".pages")
         number += len(partition)
         chunks.append(chunk)
-    return chunks
+    # Whatever was measured was laid out: every character printed is among these.
+    characters = set(metrics.known) | set("".join(headings))
+    installed += list_fonts.fonts_for(metrics.missing)
+    # The subsets' files (written by the fonts part), in the same order.
+    fonts = [(f"{work}/font-{index}.ttf", 0) for index in range(len(installed))]
+    return _ListLayout(chunks, characters, (headings, columns), fonts, installed)

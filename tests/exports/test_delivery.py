@@ -17,7 +17,6 @@ from pypdf import PdfReader
 from app.core.database import utcnow
 from app.core.urls import absolute_url
 from app.exports.delivery import (
-    LINES_PER_PAGE,
     DeliveryFailed,
     cover_html,
     delivery_facts,
@@ -27,9 +26,12 @@ from app.exports.delivery import (
     write_delivery_pdf,
 )
 from app.exports.models import Export, ExportKind
+from app.exports.pdf import signature_list
+from app.exports.pdf.signature_list import LINES_PER_PAGE
 from app.extensions import db
 from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
-from tests.core.test_pdf_merge import font_files_by_name
+from tests.exports.pdf.test_join import embedded_fonts
+from tests.exports.pdf.test_signature_list import glyphs_drawn
 from tests.factories import make_campaign, make_organisation, make_organiser
 
 ARABIC_NAME = "ليلى عبد الله"
@@ -140,12 +142,16 @@ def test_page_numbers_are_right_across_chunks(app, tmp_path):
     assert [done for done, _ in progress] == [0, 45, 90, 120]
     # Column headings on every list page.
     assert all("Locality" in text and "Confirmed" in text for text in texts[1:])
-    # Four parts (the cover and three chunks) yet each font embedded once.
-    embedded = font_files_by_name(path)
-    assert {"Liberation-Mono", "Noto-Sans-Arabic", "Noto-Sans-CJK-SC"} <= {
+    # Four parts (the cover and three chunks), each with its own subsets of the fonts: no two
+    # font files share a name, and every glyph drawn on the list's pages is a real one.
+    embedded = embedded_fonts(path)
+    assert {"NotoSans", "NotoSansArabic", "NotoSansCJKSC"} <= {
         name.partition("+")[2] for name in embedded
     }
     assert set(embedded.values()) == {1}
+    reader = PdfReader(path)
+    drawn = glyphs_drawn(reader, reader.pages[1:])
+    assert drawn and all(glyph != ".notdef" for _, glyph, _ in drawn)
     save_pngs(path, "delivery")
 
 
@@ -209,7 +215,7 @@ def test_a_chunk_over_its_memory_limit_fails_the_export_only(app, tmp_path):
 
 
 def test_hostile_names_and_petition_text_fetch_nothing(app, tmp_path):
-    from tests.core.test_pdf import SpyServer, hostile_markup
+    from tests.exports.pdf.test_render import SpyServer, hostile_markup
 
     spy = SpyServer()
     try:
@@ -230,6 +236,17 @@ def test_hostile_names_and_petition_text_fetch_nothing(app, tmp_path):
     everything = "".join(page.extract_text() for page in reader.pages)
     assert "Eve" in everything and "127.0.0.1" in everything  # the name is shown as text
     assert "root:" not in everything
+
+
+def test_a_name_longer_than_a_page_fails_the_export_with_a_message(app, tmp_path, monkeypatch):
+    campaign = make_campaign()
+    # The longest name the database takes (200 characters) fills six lines; pages of three
+    # lines stand in for a name longer than a page, which must not break the worker.
+    monkeypatch.setattr(signature_list, "LINES_PER_PAGE", 3)
+    add_signatures(campaign, 2, names=["Ada Lovelace", "王" * 200])
+    with pytest.raises(DeliveryFailed, match="could not be made"):
+        render(make_export(campaign), tmp_path)
+    assert not (tmp_path / "delivery.pdf").exists()
 
 
 def test_a_document_that_breaks_the_renderer_fails_only_its_job(app, tmp_path):
@@ -290,6 +307,8 @@ def test_long_names_and_localities_are_printed_whole(app, tmp_path):
     for text in texts[1:]:
         rows = re.findall(r"^\s*(\d+)\s+\d{4}-\d\d-\d\d", text, re.M)
         assert 0 < len(rows) < LINES_PER_PAGE  # rows of several lines fill a page sooner
+        # Each row ends with its locality: a row split across two pages would leave one out.
+        assert re.sub(r"\s+", "", text).count(locality) == len(rows)
     save_pngs(path, "delivery-long-names")
 
 
@@ -401,3 +420,14 @@ def test_the_running_title_is_on_the_side_lines_start(app, tmp_path):
     [(left, _)] = edges(mixed_document(tmp_path, "ar"), 1, "Test campaign (ar)")
     [(_, right)] = edges(mixed_document(tmp_path, "en"), 1, "Test campaign (en)")
     assert left > 595 / 2 > right  # an A4 page is 595 pt wide
+
+
+def test_a_script_the_list_fonts_lack_is_drawn_in_another_installed_font(app, tmp_path):
+    georgian = "ნინო ბერიძე"
+    campaign = make_campaign()
+    add_signatures(campaign, 2, names=[georgian, "Grace Hopper"])
+    path, _ = render(make_export(campaign), tmp_path)
+    reader = PdfReader(path)
+    assert georgian in reader.pages[1].extract_text()
+    drawn = glyphs_drawn(reader, reader.pages[1:])
+    assert all(glyph != ".notdef" for _, glyph, _ in drawn)

@@ -8,7 +8,7 @@ import pytest
 from flask import render_template_string
 from pypdf import PdfReader
 
-from app.core.pdf import STATIC_ROOT, NoFetching, SafeFetching, render_pdf
+from app.exports.pdf.render import STATIC_ROOT, NoFetching, SafeFetching, render_pdf
 
 HOSTILE_NAME = '<img src="http://169.254.169.254/latest/meta-data/"> Eve'
 RAW_ATTACKS = """

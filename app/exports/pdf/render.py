@@ -11,7 +11,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 log = logging.getLogger("rally.pdf")
 
 # The app's bundled files (fonts, images) are the only local files a document may use.
-STATIC_ROOT = (Path(__file__).resolve().parents[2] / "static").resolve()
+STATIC_ROOT = (Path(__file__).resolve().parents[3] / "static").resolve()
 
 
 class NoFetching(URLFetcher):

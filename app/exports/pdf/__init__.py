@@ -1,0 +1,1 @@
+"""The delivery PDF's machinery: WeasyPrint rendering, the limited child process, joining."""
