@@ -23,15 +23,13 @@ from app.exports.delivery import (
     page_css,
     qr_data_uri,
     render_isolated,
-    write_delivery_pdf,
 )
-from app.exports.models import Export, ExportKind
 from app.exports.pdf import signature_list
 from app.exports.pdf.signature_list import LINES_PER_PAGE
 from app.extensions import db
 from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
-from tests.exports.pdf.test_join import embedded_fonts
-from tests.exports.pdf.test_signature_list import glyphs_drawn
+from tests.exports.delivery_data import add_signatures, make_export, page_texts, render
+from tests.exports.pdf_reading import embedded_fonts, glyphs_drawn
 from tests.factories import make_campaign, make_organisation, make_organiser
 
 ARABIC_NAME = "ليلى عبد الله"
@@ -41,54 +39,6 @@ HAS_CJK_FONT = (
     and "CJK" in subprocess.run(["fc-list"], capture_output=True, text=True).stdout
 )
 ARTEFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
-
-
-def add_signatures(campaign, count, state=CONFIRMED, names=None, start=None, **extra):
-    """`count` signatures inserted in one go (the factory commits one by one)."""
-    start = start or utcnow() - timedelta(days=30)
-    names = names or ["Zoë Ångström"]
-    rows = []
-    for i in range(count):
-        email = f"signer{campaign.id}-{state}-{i}@example.org"
-        rows.append(
-            dict(
-                campaign_id=campaign.id,
-                state=state,
-                name=names[i % len(names)],
-                name_search="",
-                email=email,
-                email_normalised=email,
-                postcode=extra.get("postcode", f"Town {i % 3}"),
-                country=extra.get("country", ["GB", "FR", "EG"][i % 3]),
-                language="en",
-                confirmed_at=start + timedelta(minutes=i) if state == CONFIRMED else None,
-            )
-        )
-    db.session.execute(db.insert(Signature), rows)
-    db.session.commit()
-
-
-def make_export(campaign, **options) -> Export:
-    export = Export(
-        campaign_id=campaign.id,
-        kind=ExportKind.PDF,
-        options=options,
-        verification_code=f"code{campaign.id}x",
-    )
-    db.session.add(export)
-    db.session.commit()
-    return export
-
-
-def render(export, tmp_path) -> tuple[Path, list]:
-    progress = []
-    path = tmp_path / "delivery.pdf"
-    write_delivery_pdf(export, path, lambda done, total: progress.append((done, total)))
-    return path, progress
-
-
-def page_texts(path):
-    return [page.extract_text() for page in PdfReader(path).pages]
 
 
 def test_cover_states_the_figures_and_the_list_is_complete(app, tmp_path):

@@ -5,7 +5,7 @@ import io
 from app.exports.csv_export import CsvOptions, write_signatures_csv
 from app.extensions import db
 from app.signatures.models import CONFIRMED, NAME_HELD, NAME_HIDDEN
-from tests.exports.test_delivery import make_export, page_texts, render
+from tests.exports.delivery_data import make_export, page_texts, render
 from tests.factories import make_campaign, make_signature
 
 

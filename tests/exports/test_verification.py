@@ -11,7 +11,7 @@ from app.exports.delivery import write_delivery_pdf
 from app.exports.models import ExportStatus
 from app.extensions import db
 from app.signatures.models import CONFIRMED
-from tests.exports.test_delivery import add_signatures, make_export
+from tests.exports.delivery_data import add_signatures, make_export
 from tests.factories import csrf_token, make_campaign, make_signature
 
 

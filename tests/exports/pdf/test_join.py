@@ -1,12 +1,11 @@
 """Joining rendered parts with qpdf: pages in order, drawn exactly as rendered, fonts kept apart."""
 
-from collections import Counter
-
 import pypdfium2
 from pypdf import PdfReader
 
 from app.exports.pdf.join import join_pdfs
 from app.exports.pdf.render import render_pdf
+from tests.exports.pdf_reading import embedded_fonts
 
 STYLE = (
     "<style>body { font-family: 'Noto Sans', 'Noto Sans Arabic', 'Noto Sans CJK SC',"
@@ -28,19 +27,6 @@ def render_parts(tmp_path) -> list[str]:
         path.write_bytes(render_pdf(html))
         paths.append(str(path))
     return paths
-
-
-def embedded_fonts(path) -> Counter:
-    """How many embedded font files each /BaseFont names in the document."""
-    files: dict[int, str] = {}
-    for page in PdfReader(path).pages:
-        for ref in page["/Resources"]["/Font"].values():
-            font = ref.get_object()
-            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
-            for key in ("/FontFile2", "/FontFile3"):
-                if key in descriptor:
-                    files[descriptor.raw_get(key).idnum] = str(font["/BaseFont"])
-    return Counter(files.values())
 
 
 def page_bitmaps(paths) -> list[bytes]:
