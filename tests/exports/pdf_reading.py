@@ -3,6 +3,7 @@
 import io
 from collections import Counter
 
+import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
@@ -71,3 +72,19 @@ def _font_tables(font):
             text = bytes.fromhex(parts[1].strip("<>")).decode("utf-16-be")
             to_text[int(parts[0].strip("<>"), 16)] = text
     return embedded.getGlyphOrder(), to_gid, to_text
+
+
+def edges(path, page_index: int, text: str) -> list[tuple[float, float]]:
+    """Left and right edges (pt) of each place `text` is printed on a page, in reading order."""
+    pdfium = pytest.importorskip("pypdfium2")
+    document = pdfium.PdfDocument(str(path))
+    page = document[page_index]
+    textpage = page.get_textpage()
+    searcher = textpage.search(text)
+    found = []
+    while hit := searcher.get_next():
+        boxes = [textpage.get_charbox(i) for i in range(hit[0], hit[0] + hit[1])]
+        found.append((min(box[0] for box in boxes), max(box[2] for box in boxes)))
+    for item in (searcher, textpage, page, document):
+        item.close()
+    return found

@@ -29,7 +29,8 @@ from app.exports.pdf.signature_list import LINES_PER_PAGE
 from app.extensions import db
 from app.signatures.models import CONFIRMED, HELD, INVALIDATED, PENDING, Signature
 from tests.exports.delivery_data import add_signatures, make_export, page_texts, render
-from tests.exports.pdf_reading import embedded_fonts, glyphs_drawn
+from tests.exports.pdf_reading import edges, embedded_fonts, glyphs_drawn
+from tests.exports.remote_fetches import SpyServer, hostile_markup
 from tests.factories import make_campaign, make_organisation, make_organiser
 
 ARABIC_NAME = "ليلى عبد الله"
@@ -165,7 +166,6 @@ def test_a_chunk_over_its_memory_limit_fails_the_export_only(app, tmp_path):
 
 
 def test_hostile_names_and_petition_text_fetch_nothing(app, tmp_path):
-    from tests.exports.pdf.test_render import SpyServer, hostile_markup
 
     spy = SpyServer()
     try:
@@ -260,22 +260,6 @@ def test_long_names_and_localities_are_printed_whole(app, tmp_path):
         # Each row ends with its locality: a row split across two pages would leave one out.
         assert re.sub(r"\s+", "", text).count(locality) == len(rows)
     save_pngs(path, "delivery-long-names")
-
-
-def edges(path, page_index: int, text: str) -> list[tuple[float, float]]:
-    """Left and right edges (pt) of each place `text` is printed on a page, in reading order."""
-    pdfium = pytest.importorskip("pypdfium2")
-    document = pdfium.PdfDocument(str(path))
-    page = document[page_index]
-    textpage = page.get_textpage()
-    searcher = textpage.search(text)
-    found = []
-    while hit := searcher.get_next():
-        boxes = [textpage.get_charbox(i) for i in range(hit[0], hit[0] + hit[1])]
-        found.append((min(box[0] for box in boxes), max(box[2] for box in boxes)))
-    for item in (searcher, textpage, page, document):
-        item.close()
-    return found
 
 
 # Names in Latin, Arabic and Chinese script from countries of one-word names (PDFium gives

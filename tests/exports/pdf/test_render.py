@@ -1,14 +1,13 @@
 """Case 13: hostile input in a PDF is text or dropped; nothing is ever fetched or embedded."""
 
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from flask import render_template_string
 from pypdf import PdfReader
 
 from app.exports.pdf.render import STATIC_ROOT, NoFetching, SafeFetching, render_pdf
+from tests.exports.remote_fetches import SpyServer, hostile_markup
 
 HOSTILE_NAME = '<img src="http://169.254.169.254/latest/meta-data/"> Eve'
 RAW_ATTACKS = """
@@ -71,52 +70,11 @@ def test_font_face_rules_load_nothing(app):
 # The delivery renderer: data: URLs and the app's own static files only, never anything else.
 
 
-class SpyServer:
-    """A real HTTP server on 127.0.0.1 that counts the requests it gets."""
-
-    def __init__(self):
-        requests = self.requests = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the name http.server calls
-                requests.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/css")
-                self.end_headers()
-                self.wfile.write(b"p { color: red }")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def spy_server():
     server = SpyServer()
     yield server
     server.close()
-
-
-def hostile_markup(port: int) -> str:
-    return f"""
-    <link rel="attachment" href="http://127.0.0.1:{port}/attachment">
-    <link rel="attachment" href="data:text/plain,secret">
-    <a rel="attachment" href="data:text/plain,secret2">download</a>
-    <link rel="stylesheet" href="http://127.0.0.1:{port}/style.css">
-    <style>@import url("http://127.0.0.1:{port}/import.css");
-      p {{ background: url(file:///etc/passwd) }}</style>
-    <img src="http://127.0.0.1:{port}/x"><img src="file:///etc/passwd">
-    <img src="file://{STATIC_ROOT}/../pyproject.toml">
-    <p style="background-image: url('http://127.0.0.1:{port}/bg')">Signers</p>
-    """
 
 
 def test_safe_fetching_reaches_no_server_no_file_and_embeds_nothing(app, spy_server):

@@ -18,7 +18,7 @@ from app.exports.pdf.signature_list import (
     draw_list,
     layout,
 )
-from tests.exports.pdf_reading import glyphs_drawn
+from tests.exports.pdf_reading import edges, glyphs_drawn
 
 NAMES = [
     "Zoë Ångström",  # accented Latin
@@ -102,7 +102,6 @@ def test_every_glyph_drawn_is_a_real_one_in_an_embedded_font(tmp_path):
 
 @needs_fonts
 def test_a_right_to_left_list_puts_the_number_on_the_right(tmp_path):
-    from tests.exports.test_delivery import edges
 
     rows = [(name, "", "GB", CONFIRMED) for name in ("Grace Hopper", "ليلى عبد الله")]
     for direction in ("ltr", "rtl"):
